@@ -34,6 +34,7 @@ A file nibabel refuses gets {"nibabelError": <exception class name>}.
 import gzip
 import json
 import os
+import struct
 import sys
 
 import nibabel as nib
@@ -75,6 +76,27 @@ def read_raw_header(path, header_class):
     opener = gzip.open if path.endswith(".gz") else open
     with opener(path, "rb") as f:
         return header_class.from_fileobj(f)
+
+
+def extensions_on_disk(path, raw):
+    """[{code, esize}] as stored. nibabel parses some extensions (CIFTI-2 XML, DICOM) and its
+    get_sizeondisk() then measures the re-serialised content, so the esizes are read from the bytes;
+    the codes must agree with nibabel's."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    order = raw.endianness
+    offset = int(raw["sizeof_hdr"]) + 4
+    end = len(data) if raw["magic"] in (b"ni1", b"ni2") else int(raw["vox_offset"])
+    found = []
+    while offset + 8 <= end and len(raw.extensions) > len(found):
+        esize, ecode = struct.unpack(order + "ii", data[offset : offset + 8])
+        found.append({"code": ecode, "esize": esize})
+        offset += esize
+    codes = [int(ext.get_code()) for ext in raw.extensions]
+    if [e["code"] for e in found] != codes:
+        raise ValueError(f"{path}: extension codes {found} disagree with nibabel's {codes}")
+    return found
 
 
 def load(path):
@@ -150,10 +172,7 @@ def describe(path):
         "sclInter": inter,
         "qformCode": int(raw["qform_code"]),
         "sformCode": int(raw["sform_code"]),
-        "extensions": [
-            {"code": int(ext.get_code()), "esize": int(ext.get_sizeondisk())}
-            for ext in raw.extensions
-        ],
+        "extensions": extensions_on_disk(path, raw),
     }
 
     image_file = img.file_map["image"].filename
