@@ -1,0 +1,221 @@
+#!/usr/bin/env node
+// brats-nifti: command-line facts about NIfTI files, with the same numbers nibabel reports.
+import { readFileSync, realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { NiftiError } from "./errors.js";
+import { axcodes } from "./orientation.js";
+import { readNifti } from "./read.js";
+import { getScaledData } from "./scale.js";
+import type { Affine, NiftiImage } from "./types.js";
+
+/** Where the CLI writes; swapped for buffers in tests. Each call is one complete chunk of text. */
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+export const USAGE = `Usage: brats-nifti info FILE... [--json]
+
+Print the shape, datatype, spacing, affine, axis codes, scaling and voxel statistics of NIfTI
+files (.nii, .nii.gz, .hdr/.img pairs, NIfTI-1 and NIfTI-2).
+
+Options:
+  --json         one JSON object per file, one per line
+  -h, --help     show this help
+  --version      show the version
+
+Exit status: 0 when every file was read, 1 when any could not be, 2 on a usage error.
+`;
+
+/** The facts printed for a readable file; the key order is the --json output order. */
+export interface FileInfo {
+  file: string;
+  shape: number[];
+  datatype: string;
+  pixdim: number[];
+  affine: Affine;
+  axcodes: string;
+  sclSlope: number | null;
+  sclInter: number | null;
+  stats?: { min: number | null; max: number | null; mean: number | null };
+  dataMissing?: true;
+}
+
+export interface FileError {
+  file: string;
+  error: { code: string; message: string };
+}
+
+const NO_STATS_DATATYPES = new Set(["rgb24", "rgba32", "complex64"]);
+
+/** min/max/mean of the finite values; nulls when there are none. Sums in float64. */
+function finiteStats(values: ArrayLike<number>): NonNullable<FileInfo["stats"]> {
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  let count = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!Number.isFinite(v)) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    sum += v;
+    count++;
+  }
+  return count === 0 ? { min: null, max: null, mean: null } : { min, max, mean: sum / count };
+}
+
+/** The facts about one decoded image, as `brats-nifti info --json` prints them. */
+export function describeImage(file: string, image: NiftiImage): FileInfo {
+  const { sclSlope, sclInter } = image.header;
+  // nibabel ignores scaling when the slope is 0 or NaN; the raw values are then meaningless.
+  const scaled = sclSlope !== 0 && !Number.isNaN(sclSlope);
+  const info: FileInfo = {
+    file,
+    shape: [...image.shape],
+    datatype: image.datatype,
+    pixdim: [...image.spacing],
+    affine: image.affine.map((row) => [...row]),
+    axcodes: axcodes(image.affine),
+    sclSlope: scaled ? sclSlope : null,
+    sclInter: scaled && !Number.isNaN(sclInter) ? sclInter : null,
+  };
+  if (image.data === null) {
+    info.dataMissing = true;
+  } else if (!NO_STATS_DATATYPES.has(image.datatype)) {
+    // float64 so that min/max are exactly nibabel's get_fdata() values.
+    info.stats = finiteStats(getScaledData(image, "float64"));
+  }
+  return info;
+}
+
+function errorOf(file: string, err: unknown): FileError {
+  if (err instanceof NiftiError) return { file, error: { code: err.code, message: err.message } };
+  // Not a NiftiError: a bug in this package rather than bad input; still report it per file.
+  const message = err instanceof Error ? err.message : String(err);
+  return { file, error: { code: "INTERNAL", message } };
+}
+
+function formatNumber(value: number | null): string {
+  if (value === null) return "-";
+  if (Number.isInteger(value)) return String(value);
+  const abs = Math.abs(value);
+  return abs !== 0 && (abs < 1e-3 || abs >= 1e7)
+    ? value.toExponential(4)
+    : String(Number(value.toPrecision(6)));
+}
+
+/** Right-aligns the matrix entries column by column, to 0.1 µm (hides float32 noise such as 1e-8). */
+function formatAffine(affine: Affine): string[] {
+  const cells = affine.map((row) => row.map((v) => String(Number(v.toFixed(4)) + 0))); // + 0: no "-0"
+  const widths = [0, 1, 2, 3].map((c) => Math.max(...cells.map((row) => row[c]?.length ?? 0)));
+  return cells.map((row) => `[ ${row.map((cell, c) => cell.padStart(widths[c]!)).join("  ")} ]`);
+}
+
+/** The readable (non-JSON) summary of one file. */
+export function formatInfo(info: FileInfo): string {
+  const label = (name: string) => `  ${name.padEnd(9)} `;
+  const [firstRow, ...otherRows] = formatAffine(info.affine);
+  const lines = [
+    info.file,
+    label("shape") + info.shape.join(" x "),
+    label("datatype") + info.datatype,
+    label("pixdim") + info.pixdim.map(formatNumber).join(" x "),
+    label("axcodes") + info.axcodes,
+    label("affine") + firstRow,
+    ...otherRows.map((row) => " ".repeat(12) + row),
+    label("scaling") +
+      (info.sclSlope === null
+        ? "none (slope 0 or NaN)"
+        : `slope ${formatNumber(info.sclSlope)}, inter ${formatNumber(info.sclInter)}`),
+  ];
+  if (info.dataMissing) lines.push(label("data") + "missing (header only)");
+  else if (info.stats)
+    lines.push(
+      label("stats") +
+        `min ${formatNumber(info.stats.min)}, max ${formatNumber(info.stats.max)}, mean ${formatNumber(info.stats.mean)}`,
+    );
+  else lines.push(label("stats") + `n/a for ${info.datatype}`);
+  return lines.join("\n") + "\n";
+}
+
+function readVersion(): string {
+  // ../package.json from both src/cli.ts and dist/cli.js.
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+const defaultIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+/** Runs the CLI on `argv` (without node and script path); resolves to the exit code. */
+export async function main(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
+  const usageError = (message: string) => {
+    io.stderr(`brats-nifti: ${message}\n\n${USAGE}`);
+    return 2;
+  };
+  if (argv.includes("-h") || argv.includes("--help")) {
+    io.stdout(USAGE);
+    return 0;
+  }
+  if (argv.includes("--version")) {
+    io.stdout(`${readVersion()}\n`);
+    return 0;
+  }
+  const [command, ...rest] = argv;
+  if (command === undefined) return usageError("missing command");
+  if (command !== "info") return usageError(`unknown command "${command}"`);
+
+  let json = false;
+  const files: string[] = [];
+  let optionsEnded = false;
+  for (const arg of rest) {
+    if (!optionsEnded && arg === "--") optionsEnded = true;
+    else if (!optionsEnded && arg === "--json") json = true;
+    else if (!optionsEnded && arg.startsWith("-")) return usageError(`unknown option "${arg}"`);
+    else files.push(arg);
+  }
+  if (files.length === 0) return usageError("info needs at least one FILE");
+
+  let failed = false;
+  let printedSummary = false;
+  // One file at a time: a BraTS volume decodes to ~70 MB of float64 for the statistics.
+  for (const file of files) {
+    let result: FileInfo | FileError;
+    try {
+      result = describeImage(file, await readNifti(file));
+    } catch (err) {
+      result = errorOf(file, err);
+    }
+    if ("error" in result) {
+      failed = true;
+      if (json) io.stdout(JSON.stringify(result) + "\n");
+      else io.stderr(`${file}: error ${result.error.code}: ${result.error.message}\n`);
+    } else if (json) {
+      io.stdout(JSON.stringify(result) + "\n");
+    } else {
+      // A blank line between the summaries of several files.
+      io.stdout((printedSummary ? "\n" : "") + formatInfo(result));
+      printedSummary = true;
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  process.exitCode = await main(process.argv.slice(2));
+}
