@@ -76,7 +76,10 @@ async function decodeOurs(path: string): Promise<number> {
 
 async function oursSequential(files: string[]): Promise<number> {
   let voxels = 0;
-  for (const file of files) voxels += await decodeOurs(file);
+  for (const file of files) {
+    const decoded = await decodeOurs(file);
+    voxels += decoded;
+  }
   return voxels;
 }
 
@@ -86,7 +89,9 @@ async function oursBatch(files: string[]): Promise<number> {
   const lane = async () => {
     while (next < files.length) {
       const file = files[next++]!;
-      voxels += await decodeOurs(file);
+      // Not `voxels += await ...`: that reads `voxels` before the await and loses other lanes' counts.
+      const decoded = await decodeOurs(file);
+      voxels += decoded;
     }
   };
   await Promise.all(Array.from({ length: BATCH_IN_FLIGHT }, lane));
