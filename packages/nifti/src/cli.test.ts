@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,7 +13,7 @@ import {
 import { main, USAGE, type CliIo } from "./cli.js";
 import { createImage } from "./image.js";
 import type { DatatypeName, VoxelArray } from "./types.js";
-import { writeNifti } from "./write.js";
+import { serializeNifti, writeNifti } from "./write.js";
 
 const packageDir = fileURLToPath(new URL("../", import.meta.url));
 const cliPath = fileURLToPath(new URL("./cli.ts", import.meta.url));
@@ -207,6 +207,29 @@ describe("brats-nifti info --json", () => {
     const path = await writeSample("nonfinite.nii", "float32", data, [2, 2, 2]);
     const [line] = jsonLines((await run(["info", "--json", path])).stdout);
     expect(line!.stats).toEqual({ min: 1, max: 6, mean: 3 });
+  });
+
+  it("gives null axcodes for a non-finite affine and still reports the rest", async () => {
+    const affine = [
+      [1, 0, 0, 0],
+      [0, 1, 0, 0],
+      [0, 0, 1, 0],
+      [0, 0, 0, 1],
+    ];
+    const data = new Int16Array([1, 2, 3, 4, 5, 6, 7, 8]);
+    const bytes = serializeNifti(createImage({ data, shape: [2, 2, 2], affine }));
+    // srow_x[0] (byte 280 of a little-endian NIfTI-1 header) := NaN; sform_code stays 1.
+    new DataView(bytes.buffer, bytes.byteOffset).setFloat32(280, NaN, true);
+    const path = join(workDir, "nan-affine.nii");
+    writeFileSync(path, bytes);
+    const result = await run(["info", "--json", path]);
+    expect(result.code).toBe(0);
+    const [line] = jsonLines(result.stdout);
+    expect(line).toMatchObject({
+      axcodes: null,
+      shape: [2, 2, 2],
+      stats: { min: 1, max: 8, mean: 4.5 },
+    });
   });
 
   it("gives null stats when no value is finite", async () => {

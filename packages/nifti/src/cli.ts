@@ -34,7 +34,8 @@ export interface FileInfo {
   datatype: string;
   pixdim: number[];
   affine: Affine;
-  axcodes: string;
+  /** null when the affine has non-finite entries (nibabel cannot name the axes either). */
+  axcodes: string | null;
   sclSlope: number | null;
   sclInter: number | null;
   stats?: { min: number | null; max: number | null; mean: number | null };
@@ -76,7 +77,7 @@ export function describeImage(file: string, image: NiftiImage): FileInfo {
     datatype: image.datatype,
     pixdim: [...image.spacing],
     affine: image.affine.map((row) => [...row]),
-    axcodes: axcodes(image.affine),
+    axcodes: image.affine.every((row) => row.every(Number.isFinite)) ? axcodes(image.affine) : null,
     sclSlope: scaled ? sclSlope : null,
     sclInter: scaled && !Number.isNaN(sclInter) ? sclInter : null,
   };
@@ -121,7 +122,7 @@ export function formatInfo(info: FileInfo): string {
     label("shape") + info.shape.join(" x "),
     label("datatype") + info.datatype,
     label("pixdim") + info.pixdim.map(formatNumber).join(" x "),
-    label("axcodes") + info.axcodes,
+    label("axcodes") + (info.axcodes ?? "- (affine not finite)"),
     label("affine") + firstRow,
     ...otherRows.map((row) => " ".repeat(12) + row),
     label("scaling") +
