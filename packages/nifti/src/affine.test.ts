@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { defaultHeader } from "./header.js";
 import { describe, expect, it } from "vitest";
 import {
   affineToQuaternion,
@@ -22,47 +23,7 @@ import type { Affine, NiftiHeader } from "./types.js";
 const S = Math.SQRT1_2;
 
 function header(fields: Partial<NiftiHeader> = {}): NiftiHeader {
-  return {
-    version: 1,
-    littleEndian: true,
-    magic: "n+1",
-    dimInfo: 0,
-    dim: [3, 2, 3, 4, 1, 1, 1, 1],
-    intentP1: 0,
-    intentP2: 0,
-    intentP3: 0,
-    intentCode: 0,
-    datatype: 4,
-    bitpix: 16,
-    sliceStart: 0,
-    pixdim: [1, 1, 1, 1, 1, 1, 1, 1],
-    voxOffset: 352,
-    sclSlope: 1,
-    sclInter: 0,
-    sliceEnd: 0,
-    sliceCode: 0,
-    xyztUnits: 10,
-    calMax: 0,
-    calMin: 0,
-    sliceDuration: 0,
-    toffset: 0,
-    descrip: "",
-    auxFile: "",
-    qformCode: 0,
-    sformCode: 0,
-    quaternB: 0,
-    quaternC: 0,
-    quaternD: 0,
-    qoffsetX: 0,
-    qoffsetY: 0,
-    qoffsetZ: 0,
-    srowX: [0, 0, 0, 0],
-    srowY: [0, 0, 0, 0],
-    srowZ: [0, 0, 0, 0],
-    intentName: "",
-    extensions: [],
-    ...fields,
-  };
+  return defaultHeader({ dim: [3, 2, 3, 4, 1, 1, 1, 1], datatype: 4, bitpix: 16, ...fields });
 }
 
 function q(partial: Partial<QformParameters>): QformParameters {

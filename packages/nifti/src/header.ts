@@ -237,6 +237,51 @@ function parseNifti1(bytes: Uint8Array, view: DataView, le: boolean): NiftiHeade
   return header;
 }
 
+/** A valid NIfTI-1 header for a 1×1×1 uint8 image with no geometry codes; `fields` override. */
+export function defaultHeader(fields: Partial<NiftiHeader> = {}): NiftiHeader {
+  return {
+    version: 1,
+    littleEndian: true,
+    magic: "n+1",
+    dimInfo: 0,
+    dim: [3, 1, 1, 1, 1, 1, 1, 1],
+    intentP1: 0,
+    intentP2: 0,
+    intentP3: 0,
+    intentCode: 0,
+    datatype: 2,
+    bitpix: 8,
+    sliceStart: 0,
+    pixdim: [1, 1, 1, 1, 1, 1, 1, 1],
+    voxOffset: 352,
+    sclSlope: 1,
+    sclInter: 0,
+    sliceEnd: 0,
+    sliceCode: 0,
+    xyztUnits: 10,
+    calMax: 0,
+    calMin: 0,
+    sliceDuration: 0,
+    toffset: 0,
+    descrip: "",
+    auxFile: "",
+    qformCode: 0,
+    sformCode: 0,
+    quaternB: 0,
+    quaternC: 0,
+    quaternD: 0,
+    qoffsetX: 0,
+    qoffsetY: 0,
+    qoffsetZ: 0,
+    srowX: [0, 0, 0, 0],
+    srowY: [0, 0, 0, 0],
+    srowZ: [0, 0, 0, 0],
+    intentName: "",
+    extensions: [],
+    ...fields,
+  };
+}
+
 // In an Analyze 7.5 header these bytes hold other things (vox_units, funused3, compressed, verified,
 // the SPM origin, ...), so they carry no NIfTI meaning. scl_slope/scl_inter stay: SPM stores its
 // scale factor (funused1) and intercept (funused2) at the same offsets.

@@ -2,6 +2,7 @@
 import { bestAffine } from "./affine.js";
 import { datatypeInfo, datatypeOfArray } from "./datatypes.js";
 import { NiftiError } from "./errors.js";
+import { defaultHeader } from "./header.js";
 import { headerWithAffine } from "./serialize.js";
 import type {
   Affine,
@@ -74,46 +75,17 @@ export function createImage(opts: CreateImageOptions): NiftiImage {
   while (dim.length < 8) dim.push(1);
   const pixdim = [1, ...spacing];
   while (pixdim.length < 8) pixdim.push(1);
-  let header: NiftiHeader = {
-    version: 1,
-    littleEndian: true,
-    magic: "n+1",
-    dimInfo: 0,
+  let header: NiftiHeader = defaultHeader({
     dim,
-    intentP1: 0,
-    intentP2: 0,
-    intentP3: 0,
-    intentCode: 0,
     datatype: info.code,
     bitpix: info.bitpix,
-    sliceStart: 0,
     pixdim,
-    voxOffset: 352,
     sclSlope: opts.sclSlope ?? 1,
     sclInter: opts.sclInter ?? 0,
-    sliceEnd: 0,
-    sliceCode: 0,
     xyztUnits: opts.xyztUnits ?? 10,
-    calMax: 0,
-    calMin: 0,
-    sliceDuration: 0,
-    toffset: 0,
     descrip: opts.description ?? "",
-    auxFile: "",
-    qformCode: 0,
-    sformCode: 0,
-    quaternB: 0,
-    quaternC: 0,
-    quaternD: 0,
-    qoffsetX: 0,
-    qoffsetY: 0,
-    qoffsetZ: 0,
-    srowX: [0, 0, 0, 0],
-    srowY: [0, 0, 0, 0],
-    srowZ: [0, 0, 0, 0],
-    intentName: "",
     extensions: opts.extensions ?? [],
-  };
+  });
   if (opts.affine) header = headerWithAffine(header, opts.affine);
   return {
     header,
