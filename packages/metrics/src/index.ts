@@ -1,0 +1,29 @@
+// Public API of @brats/metrics. Everything not exported here is internal.
+export { MetricsError, type MetricsErrorCode } from "./errors.js";
+export {
+  LABEL_CONVENTIONS,
+  labelConvention,
+  REGION_NAMES,
+  type ConventionInfo,
+  type LabelConvention,
+  type RegionName,
+} from "./labels.js";
+export { confusion, dice, jaccard, precision, sensitivity, specificity } from "./confusion.js";
+export { assd, hausdorff, hd95, surfaceDistances, type SurfaceDistances } from "./distance.js";
+export { DEFAULT_EMPTY_DISTANCE } from "./options.js";
+export { percentile } from "./stats.js";
+export { computeMetrics, evaluateCase } from "./evaluate.js";
+export { METRIC_NAMES, summarize, summarizeCases } from "./summary.js";
+export { BratsMetric } from "./accumulator.js";
+export type {
+  CaseMetrics,
+  CaseSummary,
+  Confusion,
+  EvaluateOptions,
+  LabelVolume,
+  MetricOptions,
+  MetricSet,
+  Shape,
+  Spacing,
+  Summary,
+} from "./types.js";
