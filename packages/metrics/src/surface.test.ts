@@ -183,6 +183,30 @@ describe("nearestDistances (FH transform)", () => {
     }
   });
 
+  it.each<[string, (v: Voxel) => boolean]>([
+    // The z search must walk past many empty or far slices before it may stop.
+    ["features in one far slice", ([, , z]) => z === 13],
+    ["features in the first and last slices only", ([, , z]) => z === 0 || z === 13],
+    // Equal distances above and below: ties between the two search directions.
+    ["features in slices 3 and 9", ([x, , z]) => (z === 3 || z === 9) && x % 3 === 0],
+    ["a single feature row", ([, y, z]) => y === 4 && z === 6],
+  ])("equals brute force with %s", (_, isFeature) => {
+    const random = rng(8);
+    for (const spacing of [
+      [1, 1, 1],
+      [0.4, 1.7, 2.9],
+      [3, 0.5, 0.25],
+    ] as Spacing[]) {
+      const all = box([0, 0, 0], [9, 8, 13]);
+      const features = all.filter((v) => isFeature(v) && random() < 0.4);
+      if (features.length === 0) features.push(all.find(isFeature)!);
+      const queries = all.filter(() => random() < 0.25);
+      const got = distances(features, queries, spacing);
+      const want = bruteNearest(queries, features, spacing);
+      for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i]!, 12);
+    }
+  });
+
   it("is exact (bit for bit) for integer squared distances", () => {
     const random = rng(5);
     const features: Voxel[] = [];

@@ -8,16 +8,19 @@
 //
 // Distance transform: Felzenszwalb & Huttenlocher, "Distance Transforms of Sampled Functions"
 // (Theory of Computing, 2012). The squared EDT is separable: along x it is the distance to the
-// nearest feature in the row; along y, then z, it is the 1-D lower envelope of the parabolas
-// f(q) + ((p - q)·spacing)² over the previous pass. Spacing scales each axis's term, which keeps
-// it exact for anisotropic voxels. Terms are summed x, then y, then z, each as (d·s)·(d·s): the
-// same arithmetic as scipy's distance_transform_edt(sampling=spacing) for the same nearest voxel.
+// nearest feature in the row; along y it is the 1-D lower envelope of the parabolas
+// f(q) + ((p - q)·sy)² over the rows; along z, the minimum over the slices of
+// g(slice) + ((z - slice)·sz)². Spacing scales each axis's term, which keeps it exact for
+// anisotropic voxels. Terms are summed x, then y, then z, each as (d·s)·(d·s): the same
+// arithmetic as scipy's distance_transform_edt(sampling=spacing) for the same nearest voxel.
 //
-// Only the distances at the query voxels (the other mask's surface) are ever read, so each pass
-// is evaluated only where a later pass reads it: pass x on rows that hold a feature (other rows
-// are infinitely far and drop out of every envelope), at the x of some query; pass y at the
-// (x, y) columns that hold a query, in slices that hold a feature; pass z at the queries. Every
-// evaluated value is the exact FH value; the skipped ones are never needed.
+// Only the distances at the query voxels (the other mask's surface) are read, so the passes are
+// evaluated lazily, only where a later pass needs them: rows without a feature are infinitely far
+// and never enter; the y envelope of a slice is built only for the x of a query that reaches that
+// slice; and the z pass visits the slices in order of distance from the query, stopping once the
+// z term alone is no smaller than the best distance so far (every other term is ≥ 0, so no
+// further slice can be nearer). Each query thus touches the slices within its own distance
+// instead of all of them; every value it uses is the exact FH value.
 
 /** Voxel coordinates in scan order (z slowest, then y, then x), growable. */
 export class VoxelList {
@@ -103,78 +106,103 @@ export function extractSurfaces(
   }
 }
 
-/** One 1-D lower envelope of parabolas (p - position[q])²·w2 + value[q], read from caller arrays. */
-class Envelope {
-  private values: Float64Array = new Float64Array(0);
-  private valueOffset = 0;
-  /** Position of each candidate, and value / w2 + position², which locates the crossings. */
-  private readonly position: Float64Array;
-  private readonly key: Float64Array;
-  /** Candidates forming the envelope; candidate v[k] is lowest on [bound[k], bound[k + 1]]. */
-  private readonly v: Int32Array;
+/**
+ * Passes x and y, lazily: for a slice s and a query x, the lower envelope along y of that slice's
+ * feature rows, built on first use. Rows are stored slice by slice: slice s owns entries
+ * [sliceRowStart[s], sliceRowStart[s + 1]) of the row arrays, and those plus s of `bound`.
+ */
+class SliceEnvelopes {
+  /** Squared x distance of each row at the x its slice was last built for. */
+  private readonly rowValue: Float64Array;
+  /** rowValue / sy² + y², which locates the crossings. */
+  private readonly rowKey: Float64Array;
+  /** Rows forming each slice's envelope. */
+  private readonly envelopeRow: Int32Array;
+  /** Envelope row k is lowest on [bound[k], bound[k + 1]]. */
   private readonly bound: Float64Array;
-  private k = 0;
+  /** The x each slice's envelope is built for (-1: none yet). */
+  private readonly builtFor: Int32Array;
+  /** Envelope position of each slice's last read (reads at one x come with growing y). */
+  private readonly readAt: Int32Array;
+  /** Per row, the last feature at or before x (x only grows between builds). */
+  private readonly rowCursor: Int32Array;
+  private readonly inverseWy: number;
 
-  constructor(n: number) {
-    this.position = new Float64Array(n);
-    this.key = new Float64Array(n);
-    this.v = new Int32Array(n);
-    this.bound = new Float64Array(n + 1);
+  constructor(
+    private readonly features: VoxelList,
+    private readonly rowStart: Int32Array,
+    private readonly rowY: Int32Array,
+    private readonly sliceRowStart: Int32Array,
+    rows: number,
+    slices: number,
+    private readonly sx: number,
+    private readonly sy: number,
+  ) {
+    this.rowValue = new Float64Array(rows);
+    this.rowKey = new Float64Array(rows);
+    this.envelopeRow = new Int32Array(rows);
+    this.bound = new Float64Array(rows + slices);
+    this.builtFor = new Int32Array(slices).fill(-1);
+    this.readAt = new Int32Array(slices);
+    this.rowCursor = rowStart.slice(0, rows);
+    this.inverseWy = 1 / (sy * sy);
   }
 
-  /**
-   * Builds the envelope of n ≥ 1 finite parabolas centred at positions[positionOffset + q]
-   * (strictly increasing) with values[valueOffset + q].
-   */
-  build(
-    positions: Int32Array,
-    positionOffset: number,
-    values: Float64Array,
-    valueOffset: number,
-    n: number,
-    w2: number,
-  ): void {
-    this.values = values;
-    this.valueOffset = valueOffset;
-    const { position, key, v, bound } = this;
-    const inverseW2 = 1 / w2;
-    for (let q = 0; q < n; q++) {
-      const p = positions[positionOffset + q]!;
-      position[q] = p;
-      key[q] = values[valueOffset + q]! * inverseW2 + p * p;
+  /** Squared in-slice distance from (x, y) to the features of slice s. */
+  at(s: number, x: number, y: number): number {
+    if (this.builtFor[s] !== x) this.build(s, x);
+    const { bound, envelopeRow, rowY } = this;
+    const r0 = this.sliceRowStart[s]!;
+    const b0 = r0 + s;
+    let k = this.readAt[s]!;
+    while (bound[b0 + k + 1]! < y) k++;
+    this.readAt[s] = k;
+    const j = envelopeRow[r0 + k]!;
+    const t = (y - rowY[j]!) * this.sy;
+    return this.rowValue[j]! + t * t;
+  }
+
+  private build(s: number, x: number): void {
+    const { rowValue, rowKey, envelopeRow, bound, rowCursor, rowStart, rowY, sx, inverseWy } = this;
+    const fx = this.features.x;
+    const r0 = this.sliceRowStart[s]!;
+    const r1 = this.sliceRowStart[s + 1]!;
+    for (let r = r0; r < r1; r++) {
+      let j = rowCursor[r]!;
+      const end = rowStart[r + 1]!;
+      while (j + 1 < end && fx[j + 1]! <= x) j++;
+      rowCursor[r] = j;
+      let d = Math.abs(x - fx[j]!);
+      if (j + 1 < end && fx[j + 1]! - x < d) d = fx[j + 1]! - x;
+      const t = d * sx;
+      const value = t * t;
+      const y = rowY[r]!;
+      rowValue[r] = value;
+      rowKey[r] = value * inverseWy + y * y;
     }
+    const b0 = r0 + s;
     let k = 0;
-    v[0] = 0;
-    bound[0] = -Infinity;
-    bound[1] = Infinity;
-    for (let q = 1; q < n; q++) {
-      const pq = position[q]!;
-      const kq = key[q]!;
-      // Where the new parabola crosses the top candidate; pop the candidates it hides.
-      let j = v[k]!;
-      let s = (kq - key[j]!) / (2 * (pq - position[j]!));
-      while (s <= bound[k]!) {
+    envelopeRow[r0] = r0;
+    bound[b0] = -Infinity;
+    bound[b0 + 1] = Infinity;
+    for (let q = r0 + 1; q < r1; q++) {
+      const pq = rowY[q]!;
+      const kq = rowKey[q]!;
+      // Where the new parabola crosses the top one; pop the ones it hides.
+      let j = envelopeRow[r0 + k]!;
+      let crossing = (kq - rowKey[j]!) / (2 * (pq - rowY[j]!));
+      while (crossing <= bound[b0 + k]!) {
         k--;
-        j = v[k]!;
-        s = (kq - key[j]!) / (2 * (pq - position[j]!));
+        j = envelopeRow[r0 + k]!;
+        crossing = (kq - rowKey[j]!) / (2 * (pq - rowY[j]!));
       }
       k++;
-      v[k] = q;
-      bound[k] = s;
-      bound[k + 1] = Infinity;
+      envelopeRow[r0 + k] = q;
+      bound[b0 + k] = crossing;
+      bound[b0 + k + 1] = Infinity;
     }
-    this.k = 0;
-  }
-
-  /** The envelope at p, ((p - centre)·spacing)² + value; p must not decrease between reads. */
-  at(p: number, spacing: number): number {
-    const { v, bound } = this;
-    let k = this.k;
-    while (bound[k + 1]! < p) k++;
-    this.k = k;
-    const j = v[k]!;
-    const t = (p - this.position[j]!) * spacing;
-    return this.values[this.valueOffset + j]! + t * t;
+    this.builtFor[s] = x;
+    this.readAt[s] = 0;
   }
 }
 
@@ -197,7 +225,6 @@ export function nearestDistances(
     return;
   }
   const [sx, sy, sz] = spacing;
-  const fx = features.x;
   const fy = features.y;
   const fz = features.z;
   const qx = queries.x;
@@ -225,98 +252,66 @@ export function nearestDistances(
   rowStart[rows] = nf;
   sliceRowStart[slices] = rows;
 
-  // Query columns (x, y), numbered x-major, and the distinct query x values.
+  // Queries grouped by column (x, y), columns in x-major order, queries by ascending z within a
+  // column (a counting sort; scan order already has z ascending).
   let width = 0;
   let height = 0;
   for (let i = 0; i < nq; i++) {
     if (qx[i]! >= width) width = qx[i]! + 1;
     if (qy[i]! >= height) height = qy[i]! + 1;
   }
-  const columnOf = new Int32Array(width * height).fill(-1);
-  for (let i = 0; i < nq; i++) columnOf[qx[i]! * height + qy[i]!] = 0;
-  const xs = new Int32Array(width);
-  const columnStartOfX = new Int32Array(width + 1);
-  const columnY = new Int32Array(nq);
-  let columns = 0;
-  let nxq = 0;
-  for (let x = 0; x < width; x++) {
-    const first = columns;
-    for (let y = 0; y < height; y++) {
-      const at = x * height + y;
-      if (columnOf[at] === -1) continue;
-      columnOf[at] = columns;
-      columnY[columns++] = y;
-    }
-    if (columns > first) {
-      xs[nxq] = x;
-      columnStartOfX[nxq++] = first;
-    }
-  }
-  columnStartOfX[nxq] = columns;
-
-  // Queries grouped by column, ascending z within a column (scan order already is).
-  const queryStart = new Int32Array(columns + 1);
-  const queryColumn = new Int32Array(nq);
-  for (let i = 0; i < nq; i++) {
-    const c = columnOf[qx[i]! * height + qy[i]!]!;
-    queryColumn[i] = c;
-    queryStart[c + 1]!++;
-  }
-  for (let c = 0; c < columns; c++) queryStart[c + 1]! += queryStart[c]!;
+  const queriesAt = new Int32Array(width * height + 1);
+  for (let i = 0; i < nq; i++) queriesAt[qx[i]! * height + qy[i]! + 1]!++;
+  for (let c = 0; c < width * height; c++) queriesAt[c + 1]! += queriesAt[c]!;
   const queryOrder = new Int32Array(nq);
-  const fill = queryStart.slice(0, columns);
-  for (let i = 0; i < nq; i++) queryOrder[fill[queryColumn[i]!]!++] = i;
+  const fill = queriesAt.slice(0, width * height);
+  for (let i = 0; i < nq; i++) queryOrder[fill[qx[i]! * height + qy[i]!]!++] = i;
 
-  // Pass x: squared distance along each feature row, at every query x. Stored per slice as
-  // [query x][row of the slice], so that pass y reads each line contiguously.
-  const rowDist = new Float64Array(rows * nxq);
-  for (let s = 0; s < slices; s++) {
-    const r0 = sliceRowStart[s]!;
-    const m = sliceRowStart[s + 1]! - r0;
-    const block = r0 * nxq;
-    for (let r = r0; r < r0 + m; r++) {
-      let j = rowStart[r]!;
-      const end = rowStart[r + 1]!;
-      for (let xi = 0, at = block + r - r0; xi < nxq; xi++, at += m) {
-        const x = xs[xi]!;
-        while (j + 1 < end && fx[j + 1]! <= x) j++;
-        let d = Math.abs(x - fx[j]!);
-        if (j + 1 < end && fx[j + 1]! - x < d) d = fx[j + 1]! - x;
-        const t = d * sx;
-        rowDist[at] = t * t;
-      }
-    }
-  }
+  const slicesXY = new SliceEnvelopes(
+    features,
+    rowStart,
+    rowY,
+    sliceRowStart,
+    rows,
+    slices,
+    sx,
+    sy,
+  );
 
-  // Pass y: per feature slice and query x, the envelope over that slice's feature rows, read at
-  // the query columns of that x.
-  let longest = slices;
-  for (let s = 0; s < slices; s++) {
-    longest = Math.max(longest, sliceRowStart[s + 1]! - sliceRowStart[s]!);
-  }
-  const envelope = new Envelope(longest);
-  const columnDist = new Float64Array(columns * slices);
-  const wy = sy * sy;
-  for (let s = 0; s < slices; s++) {
-    const r0 = sliceRowStart[s]!;
-    const m = sliceRowStart[s + 1]! - r0;
-    for (let xi = 0; xi < nxq; xi++) {
-      envelope.build(rowY, r0, rowDist, r0 * nxq + xi * m, m, wy);
-      const c1 = columnStartOfX[xi + 1]!;
-      for (let c = columnStartOfX[xi]!; c < c1; c++) {
-        columnDist[c * slices + s] = envelope.at(columnY[c]!, sy);
-      }
-    }
-  }
-
-  // Pass z: per query column, the envelope over the feature slices, read at its queries.
-  const wz = sz * sz;
-  for (let c = 0; c < columns; c++) {
-    envelope.build(sliceZ, 0, columnDist, c * slices, slices, wz);
-    const q1 = queryStart[c + 1]!;
-    for (let k = queryStart[c]!; k < q1; k++) {
+  // Pass z per query, nearest slices first. Columns are visited x-major with y ascending, so each
+  // envelope is read at growing y; a column's slice values are cached for its other queries.
+  const sliceValue = new Float64Array(slices);
+  const valueFor = new Int32Array(slices).fill(-1);
+  for (let column = 0; column < width * height; column++) {
+    const q0 = queriesAt[column]!;
+    const q1 = queriesAt[column + 1]!;
+    if (q0 === q1) continue;
+    const x = Math.floor(column / height);
+    const y = column - x * height;
+    let next = 0; // first slice at or above the query
+    for (let k = q0; k < q1; k++) {
       const i = queryOrder[k]!;
-      out[i] = Math.sqrt(envelope.at(qz[i]!, sz));
+      const z = qz[i]!;
+      while (next < slices && sliceZ[next]! < z) next++;
+      let below = next - 1;
+      let above = next;
+      let best = Infinity;
+      while (true) {
+        const tBelow = below >= 0 ? (z - sliceZ[below]!) * sz : Infinity;
+        const tAbove = above < slices ? (sliceZ[above]! - z) * sz : Infinity;
+        const fromBelow = tBelow <= tAbove;
+        const t = fromBelow ? tBelow : tAbove;
+        const t2 = t * t;
+        if (!(t2 < best)) break; // no slice left, or none that could be nearer
+        const s = fromBelow ? below-- : above++;
+        if (valueFor[s] !== column) {
+          sliceValue[s] = slicesXY.at(s, x, y);
+          valueFor[s] = column;
+        }
+        const d2 = sliceValue[s]! + t2;
+        if (d2 < best) best = d2;
+      }
+      out[i] = Math.sqrt(best);
     }
   }
 }
