@@ -12,7 +12,7 @@
 // and a summary line per implementation over the real cases with the speed-up.
 // `--rss-child PRED GT` is the child mode used for peak_rss.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -66,9 +66,23 @@ function round(value: number, digits = 4): number {
 // ---------------------------------------------------------------------------------------------
 // Child mode: read and score one case in a fresh process, report the peak RSS.
 
+/**
+ * Peak resident memory of this process in MiB. On Linux, VmHWM of /proc/self/status: maxRSS would
+ * also count the parent's memory, which a forked child inherits as its starting high-water mark.
+ */
+function peakRssMiB(): number {
+  try {
+    const match = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync("/proc/self/status", "utf8"));
+    if (match) return Number(match[1]) / 1024;
+  } catch {
+    // not Linux: fall back to maxRSS
+  }
+  return process.resourceUsage().maxRSS / 1024; // KiB
+}
+
 if (process.argv[2] === "--rss-baseline") {
   // The same process with nothing read or scored: what Node, tsx and the modules cost alone.
-  console.log(JSON.stringify({ peakRssMiB: process.resourceUsage().maxRSS / 1024 }));
+  console.log(JSON.stringify({ peakRssMiB: peakRssMiB() }));
   process.exit(0);
 }
 if (process.argv[2] === "--rss-child") {
@@ -77,8 +91,7 @@ if (process.argv[2] === "--rss-child") {
     readLabelVolume(process.argv[4]!),
   ]);
   evaluateCase(pred.data, gt.data, gt.shape, gt.spacing, OPTIONS);
-  // maxRSS is in KiB.
-  console.log(JSON.stringify({ peakRssMiB: process.resourceUsage().maxRSS / 1024 }));
+  console.log(JSON.stringify({ peakRssMiB: peakRssMiB() }));
   process.exit(0);
 }
 

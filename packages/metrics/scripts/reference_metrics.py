@@ -93,6 +93,19 @@ TIMINGS_OUT = os.path.join(PACKAGE_DIR, "src", "__golden__", "reference-timings.
 # Metrics
 
 
+
+def peak_rss_mib():
+    """Peak resident memory in MiB: VmHWM on Linux (ru_maxrss would include the memory of the
+    process that spawned this one, inherited through fork), else ru_maxrss (KiB on Linux)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
 def surface(mask):
     return mask ^ binary_erosion(mask, structure=STRUCTURE, iterations=1)
 
@@ -515,8 +528,7 @@ def time_mode(argv):
         t2 = time.perf_counter()
         read_seconds.append(t1 - t0)
         metric_seconds.append(t2 - t1)
-    # ru_maxrss is in KiB on Linux.
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mib = peak_rss_mib()
     print(json.dumps(to_json({"readSeconds": read_seconds, "metricSeconds": metric_seconds,
                               "peakRssMiB": peak_mib, "regions": result["regions"],
                               "labels": result["labels"]})))
