@@ -165,6 +165,19 @@ describe("createUNet3D variants (tiny)", () => {
     expect(Array.from(k1)).not.toEqual(Array.from(k2));
   });
 
+  it("training mode reaches the inner layers through model.apply (BatchNorm statistics, dropout)", () => {
+    const model = createUNet3D({ ...TINY, dropout: 0.5 });
+    const x = tf.randomNormal([1, 8, 8, 8, 3], 2, 1, "float32", 9);
+    const moving = (): number[] => Array.from(model.getLayer("enc1_norm1").getWeights()[2]!.dataSync());
+    const start = moving();
+    const p1 = (model.predict(x) as tf.Tensor).dataSync();
+    const p2 = (model.predict(x) as tf.Tensor).dataSync();
+    expect(Array.from(p2)).toEqual(Array.from(p1)); // inference: deterministic, statistics untouched
+    expect(moving()).toEqual(start);
+    model.apply(x, { training: true });
+    expect(moving()).not.toEqual(start);
+  });
+
   it("trains through model.fit with diceCELoss (dropout and BatchNorm in training mode)", async () => {
     const model = createUNet3D({ ...TINY, inputShape: [8, 8, 8, 3] });
     model.compile({ optimizer: tf.train.adam(1e-2), loss: diceCELoss });
