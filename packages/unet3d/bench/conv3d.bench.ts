@@ -1,0 +1,278 @@
+/**
+ * conv3d.fwdbwd.64: forward + backward (input and filter gradients) of a [1,64,64,64,16] → 16
+ * channels 3×3×3 'same' convolution, in GFLOP/s with FLOPs = 3 × 2 × outVoxels × Cin × Cout × 27,
+ * plus the peak RSS (MiB) of the process that ran it.
+ *
+ * Impls: "brats" (wasm backend + registerFastConv3D), "tfjs-wasm" and "tfjs-cpu" (stock TF.js
+ * kernels), "pytorch" (../shared/peers/pytorch_unet3d.py conv, when /usr/bin/python3 has torch).
+ * Each impl runs in its own child process so that its peak RSS is its own.
+ *
+ * Run alone: `node --import tsx bench/conv3d.bench.ts [--stock-size N] [--iterations N]`
+ * (prints JSON lines), or call `benchConv3d()` (synchronous: it waits for child processes) from
+ * another bench.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Tensor, Tensor5D } from "@tensorflow/tfjs-core";
+
+export type Conv3dImpl = "brats" | "tfjs-wasm" | "tfjs-cpu" | "pytorch";
+
+export interface BenchLine {
+  name: string;
+  impl: string;
+  unit: string;
+  value: number | null;
+  note?: string;
+}
+
+export interface Conv3dBenchOptions {
+  /** Impls to run, default all four. */
+  impls?: Conv3dImpl[];
+  /** Timed iterations for "brats" after one warm-up (median reported), default 5. */
+  iterations?: number;
+  /**
+   * Cube size for the stock TF.js impls, default 64 (one untimed-warm-up-free iteration, about
+   * 15–40 s each). A smaller size is reported in the line's note.
+   */
+  stockSize?: number;
+  /** Called with each line as soon as it is known. */
+  onLine?: (line: BenchLine) => void;
+}
+
+const NAME = "conv3d.fwdbwd.64";
+const SIZE = 64;
+const CHANNELS = 16;
+const THIS_FILE = fileURLToPath(import.meta.url);
+const PEER_SCRIPT = resolve(dirname(THIS_FILE), "../../../../shared/peers/pytorch_unet3d.py");
+const PYTHON = "/usr/bin/python3";
+
+const fwdFlop = (size: number) => 2 * size ** 3 * CHANNELS * CHANNELS * 27;
+
+interface ChildResult {
+  seconds: number[];
+  peakRssMiB: number;
+  size: number;
+}
+
+/**
+ * This process's peak RSS in MiB: VmHWM, which starts afresh at exec (getrusage's maxrss is
+ * carried over from the parent across exec, so a child of a big parent would report the parent).
+ */
+function peakRssMiB(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync("/proc/self/status", "utf8"));
+    if (m) return Number(m[1]) / 1024;
+  } catch {
+    // not Linux: fall through
+  }
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+/** In the child process: times forward + input gradient + filter gradient on one backend. */
+async function runChild(
+  impl: "brats" | "tfjs-wasm" | "tfjs-cpu",
+  size: number,
+  iterations: number,
+) {
+  const tf = await import("@tensorflow/tfjs-core");
+  if (impl === "tfjs-cpu") {
+    await import("@tensorflow/tfjs-backend-cpu");
+    if (!(await tf.setBackend("cpu"))) throw new Error("cpu backend failed to initialise");
+  } else {
+    await import("@tensorflow/tfjs-backend-wasm");
+    if (!(await tf.setBackend("wasm"))) throw new Error("wasm backend failed to initialise");
+    if (impl === "brats") {
+      const { registerFastConv3D } = await import("../src/fast-conv3d/index.js");
+      registerFastConv3D();
+    }
+  }
+  const shape: [number, number, number, number, number] = [1, size, size, size, CHANNELS];
+  const filterShape: [number, number, number, number, number] = [3, 3, 3, CHANNELS, CHANNELS];
+  const x: Tensor5D = tf.randomNormal(shape, 0, 1, "float32", 1);
+  const w: Tensor5D = tf.randomNormal(filterShape, 0, 0.05, "float32", 2);
+  const dy = tf.randomNormal(shape, 0, 1, "float32", 3);
+  const step = () => {
+    const t0 = performance.now();
+    const y = tf.conv3d(x, w, 1, "same");
+    const dx = tf
+      .engine()
+      .runKernel<Tensor>(
+        tf.Conv3DBackpropInputV2,
+        { dy, filter: w },
+        { strides: 1, pad: "same", inputShape: shape },
+      );
+    const dw = tf
+      .engine()
+      .runKernel<Tensor>(
+        tf.Conv3DBackpropFilterV2,
+        { x, dy },
+        { strides: 1, pad: "same", filterShape },
+      );
+    // Reading the results forces completion on any backend.
+    y.dataSync();
+    dx.dataSync();
+    dw.dataSync();
+    const seconds = (performance.now() - t0) / 1000;
+    tf.dispose([y, dx, dw]);
+    return seconds;
+  };
+  if (iterations > 1) step(); // warm-up (XNNPACK operator creation, heap growth)
+  const seconds: number[] = [];
+  for (let i = 0; i < iterations; i++) seconds.push(step());
+  const result: ChildResult = {
+    seconds,
+    peakRssMiB: peakRssMiB(),
+    size,
+  };
+  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+}
+
+function spawnChild(impl: Conv3dImpl, size: number, iterations: number): ChildResult {
+  const proc = spawnSync(
+    process.execPath,
+    [...process.execArgv, THIS_FILE, "--child", impl, String(size), String(iterations)],
+    { encoding: "utf8", maxBuffer: 1 << 24, timeout: 30 * 60 * 1000 },
+  );
+  const line = proc.stdout.split("\n").find((l) => l.startsWith("RESULT "));
+  if (proc.status !== 0 || line === undefined) {
+    throw new Error(`${impl} child failed (status ${proc.status}): ${proc.stderr.slice(-600)}`);
+  }
+  return JSON.parse(line.slice(7)) as ChildResult;
+}
+
+const median = (v: number[]) => {
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const round = (v: number, digits = 2) => Number(v.toFixed(digits));
+
+function torchAvailable(): boolean {
+  return spawnSync(PYTHON, ["-c", "import torch"], { stdio: "ignore" }).status === 0;
+}
+
+interface TorchConv {
+  fwd_bwd_gflops: number;
+  fwd_bwd_ms: number;
+}
+
+/** Runs the peer script's `conv` part and returns its result and the python process's peak RSS. */
+function runTorch(): { result: Record<string, unknown>; peakRssMiB: number } {
+  // runpy runs the script as __main__ with argv "conv"; the peak RSS is read in the same process.
+  const code = [
+    "import resource, runpy, sys",
+    `sys.argv = [${JSON.stringify(PEER_SCRIPT)}, "conv"]`,
+    `runpy.run_path(${JSON.stringify(PEER_SCRIPT)}, run_name="__main__")`,
+    // VmHWM, like the Node children (getrusage's maxrss would include the parent's peak).
+    'hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")]',
+    'print("RSS %f" % (int(hwm[0].split()[1]) / 1024.0 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0))',
+  ].join("\n");
+  const proc = spawnSync(PYTHON, ["-c", code], { encoding: "utf8", timeout: 10 * 60 * 1000 });
+  const lines = proc.stdout.split("\n");
+  const res = lines.find((l) => l.startsWith("RESULT "));
+  const rss = lines.find((l) => l.startsWith("RSS "));
+  if (proc.status !== 0 || res === undefined || rss === undefined) {
+    throw new Error(`pytorch conv failed (status ${proc.status}): ${proc.stderr.slice(-600)}`);
+  }
+  return {
+    result: JSON.parse(res.slice(7)) as Record<string, unknown>,
+    peakRssMiB: Number(rss.slice(4)),
+  };
+}
+
+export function benchConv3d(options: Conv3dBenchOptions = {}): BenchLine[] {
+  const impls = options.impls ?? ["brats", "tfjs-wasm", "tfjs-cpu", "pytorch"];
+  const iterations = options.iterations ?? 5;
+  const stockSize = options.stockSize ?? SIZE;
+  const lines: BenchLine[] = [];
+  const emit = (line: BenchLine) => {
+    lines.push(line);
+    options.onLine?.(line);
+  };
+  const load = () => `load average ${loadavg()[0]!.toFixed(2)} on a shared 2-core machine`;
+
+  for (const impl of impls) {
+    if (impl === "pytorch") {
+      if (!existsSync(PEER_SCRIPT) || !torchAvailable()) {
+        emit({
+          name: NAME,
+          impl,
+          unit: "GFLOP/s",
+          value: null,
+          note: `skipped: no ${PEER_SCRIPT} or no torch in ${PYTHON}`,
+        });
+        continue;
+      }
+      const before = load();
+      const { result, peakRssMiB } = runTorch();
+      const on = result.mkldnn_on as TorchConv;
+      const off = result.mkldnn_off as TorchConv;
+      const note =
+        `torch F.conv3d [1,16,64,64,64] 3x3x3 pad 1, forward + backward (input and weight grads), ` +
+        `median of 10, ${String(result.backend)}, mkldnn on; mkldnn off: ${off.fwd_bwd_gflops} GFLOP/s; ${before}`;
+      emit({ name: NAME, impl, unit: "GFLOP/s", value: on.fwd_bwd_gflops, note });
+      emit({
+        name: `${NAME}.peak_rss`,
+        impl,
+        unit: "MiB",
+        value: round(peakRssMiB, 1),
+        note: "python process running the conv part",
+      });
+      continue;
+    }
+    const size = impl === "brats" ? SIZE : stockSize;
+    const iters = impl === "brats" ? iterations : 1;
+    const before = load();
+    const r = spawnChild(impl, size, iters);
+    const sec = median(r.seconds);
+    const sizeNote = size === SIZE ? "" : `measured at ${size}^3 instead of 64^3; `;
+    const iterNote =
+      iters > 1
+        ? `median of ${iters} after 1 warm-up (${round(Math.min(...r.seconds), 3)}–${round(Math.max(...r.seconds), 3)} s)`
+        : `1 iteration, no warm-up (${round(sec, 2)} s)`;
+    const wrong =
+      impl === "tfjs-wasm"
+        ? "; stock wasm Conv3DBackpropInputV2/FilterV2 return wrong values in tfjs 4.22 (see fast-conv3d.test.ts)"
+        : "";
+    emit({
+      name: NAME,
+      impl,
+      unit: "GFLOP/s",
+      value: round((3 * fwdFlop(size)) / sec / 1e9),
+      note: `${sizeNote}${iterNote}; ${before}${wrong}`,
+    });
+    emit({
+      name: `${NAME}.peak_rss`,
+      impl,
+      unit: "MiB",
+      value: round(r.peakRssMiB, 1),
+      note: `${sizeNote}child process`,
+    });
+  }
+  return lines;
+}
+
+function argValue(args: string[], flag: string): number | undefined {
+  const i = args.indexOf(flag);
+  return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : undefined;
+}
+
+const args = process.argv.slice(2);
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === THIS_FILE) {
+  if (args[0] === "--child") {
+    await runChild(args[1] as "brats" | "tfjs-wasm" | "tfjs-cpu", Number(args[2]), Number(args[3]));
+  } else {
+    const impls = args.includes("--impls")
+      ? (args[args.indexOf("--impls") + 1]!.split(",") as Conv3dImpl[])
+      : undefined;
+    benchConv3d({
+      impls,
+      iterations: argValue(args, "--iterations"),
+      stockSize: argValue(args, "--stock-size"),
+      onLine: (line) => process.stdout.write(`${JSON.stringify(line)}\n`),
+    });
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * Fast Conv3D for the TF.js wasm backend: `registerFastConv3D()` swaps the stock wasm Conv3D
+ * kernels (forward, input and filter gradients) for ones built on the backend's XNNPACK Conv2D
+ * and BatchMatMul; `unregisterFastConv3D()` restores them. Importing registers nothing.
+ */
+export {
+  DEFAULT_CHUNK_BYTES,
+  FAST_CONV3D_KERNELS,
+  getFastConv3DStats,
+  isFastConv3DRegistered,
+  registerFastConv3D,
+  resetFastConv3DStats,
+  unregisterFastConv3D,
+} from "./register.js";
+export type { FastConv3DKernelName, FastConv3DOptions, FastConv3DStats } from "./register.js";
