@@ -8,30 +8,9 @@ import type { ReadNiftiOptions } from "./read.js";
 import type { WriteNiftiOptions } from "./write.js";
 import type { NiftiHeader, NiftiImage } from "./types.js";
 
-export { parseNifti, type ParseNiftiOptions } from "./parse.js";
 export type { ReadNiftiOptions } from "./read.js";
 export type { WriteNiftiOptions } from "./write.js";
-export { serializeNifti, type SerializeNiftiOptions } from "./serialize.js";
-export { createImage, type CreateImageOptions } from "./image.js";
-export { getScaledData, scaleInto, scalingOf, type Scaling, type ScaledType } from "./scale.js";
-export { NiftiError, type NiftiErrorCode } from "./errors.js";
-export {
-  affineToQuaternion,
-  bestAffine,
-  quaternionToAffine,
-  setAffine,
-  type QformParameters,
-  type SetAffineOptions,
-} from "./affine.js";
-export { asClosestCanonical, axcodes, reorient } from "./orientation.js";
-export type {
-  Affine,
-  DatatypeName,
-  NiftiExtension,
-  NiftiHeader,
-  NiftiImage,
-  VoxelArray,
-} from "./types.js";
+export * from "./common.js";
 
 /** The bytes at `url`; null when the server answers 404 (a lone .hdr has no .img). */
 async function fetchBytes(url: string): Promise<Uint8Array | null> {

@@ -1,25 +1,4 @@
-// Public API of @brats/nifti. Everything not exported here is internal.
+// Public API of @brats/nifti (Node). Everything not exported here is internal.
 export { readNifti, readNiftiHeader, type ReadNiftiOptions } from "./read.js";
-export { parseNifti, type ParseNiftiOptions } from "./parse.js";
-export { serializeNifti, type SerializeNiftiOptions } from "./serialize.js";
 export { writeNifti, type WriteNiftiOptions } from "./write.js";
-export { createImage, type CreateImageOptions } from "./image.js";
-export { getScaledData, scaleInto, scalingOf, type Scaling, type ScaledType } from "./scale.js";
-export { NiftiError, type NiftiErrorCode } from "./errors.js";
-export {
-  affineToQuaternion,
-  bestAffine,
-  quaternionToAffine,
-  setAffine,
-  type QformParameters,
-  type SetAffineOptions,
-} from "./affine.js";
-export { asClosestCanonical, axcodes, reorient } from "./orientation.js";
-export type {
-  Affine,
-  DatatypeName,
-  NiftiExtension,
-  NiftiHeader,
-  NiftiImage,
-  VoxelArray,
-} from "./types.js";
+export * from "./common.js";

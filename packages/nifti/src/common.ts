@@ -1,0 +1,23 @@
+// The part of the public API that is the same code in Node and in the browser build.
+export { parseNifti, type ParseNiftiOptions } from "./parse.js";
+export { serializeNifti, type SerializeNiftiOptions } from "./serialize.js";
+export { createImage, type CreateImageOptions } from "./image.js";
+export { getScaledData, scaleInto, scalingOf, type Scaling, type ScaledType } from "./scale.js";
+export { NiftiError, type NiftiErrorCode } from "./errors.js";
+export {
+  affineToQuaternion,
+  bestAffine,
+  quaternionToAffine,
+  setAffine,
+  type QformParameters,
+  type SetAffineOptions,
+} from "./affine.js";
+export { asClosestCanonical, axcodes, reorient } from "./orientation.js";
+export type {
+  Affine,
+  DatatypeName,
+  NiftiExtension,
+  NiftiHeader,
+  NiftiImage,
+  VoxelArray,
+} from "./types.js";
