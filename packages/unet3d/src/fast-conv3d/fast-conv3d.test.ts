@@ -13,6 +13,8 @@ import "@tensorflow/tfjs-backend-wasm";
 import { UNet3DError } from "../errors.js";
 import { registerBratsLayers } from "../register.js";
 import {
+  DEFAULT_CHUNK_BYTES,
+  DEFAULT_STACK_BYTES,
   getFastConv3DStats,
   isFastConv3DRegistered,
   registerFastConv3D,
@@ -137,12 +139,13 @@ describe("fast Conv3D kernels on wasm", () => {
     async (_name, c) => {
       const ref = await onBackend("cpu", () => runKernels(c));
       const stockWasm = await onBackend("wasm", () => runKernels(c));
-      registerFastConv3D({ chunkBytes: 8192 }); // small blocks: several im2col chunks
+      // Small blocks: several im2col chunks and depth-stacked Conv2D blocks.
+      registerFastConv3D({ chunkBytes: 8192, stackBytes: 4096 });
       resetFastConv3DStats();
       const fast = runKernels(c);
       const stats = getFastConv3DStats();
-      registerFastConv3D(); // default block size: a single chunk at these sizes
-      const fastOneChunk = runKernels(c);
+      registerFastConv3D({ chunkBytes: DEFAULT_CHUNK_BYTES, stackBytes: DEFAULT_STACK_BYTES });
+      const fastOneChunk = runKernels(c); // default sizes: one block of each at these sizes
       unregisterFastConv3D();
 
       expect(stats.fast).toEqual({
@@ -160,6 +163,8 @@ describe("fast Conv3D kernels on wasm", () => {
       expect(relErr(fast.y, stockWasm.y)).toBeLessThan(TOLERANCE);
       expect(relErr(fast.dx, ref.dx)).toBeLessThan(TOLERANCE);
       expect(relErr(fast.dw, ref.dw)).toBeLessThan(TOLERANCE);
+      expect(relErr(fastOneChunk.y, ref.y)).toBeLessThan(TOLERANCE);
+      expect(relErr(fastOneChunk.dx, ref.dx)).toBeLessThan(TOLERANCE);
       expect(relErr(fastOneChunk.dw, ref.dw)).toBeLessThan(TOLERANCE);
     },
   );
@@ -240,7 +245,7 @@ describe("fast Conv3D kernels on wasm", () => {
       strides: 2,
       pad: "same",
     };
-    registerFastConv3D({ chunkBytes: 4096 });
+    registerFastConv3D({ chunkBytes: 4096, stackBytes: 4096 });
     runKernels(c); // warm-up: lets the backend create anything it keeps for good
     const backend = tf.backend();
     const before = { tensors: tf.memory().numTensors, dataIds: backend.numDataIds() };
@@ -294,18 +299,23 @@ describe("registerFastConv3D / unregisterFastConv3D", () => {
     kernelFuncs().forEach((f, i) => expect(f).toBe(stock[i]));
   });
 
-  it.each([0, -1, 100, Number.NaN, Number.POSITIVE_INFINITY])(
-    "rejects chunkBytes %s with BAD_CONFIG",
-    (chunkBytes) => {
-      let error: unknown;
-      try {
-        registerFastConv3D({ chunkBytes });
-      } catch (e) {
-        error = e;
-      }
-      expect(error).toBeInstanceOf(UNet3DError);
-      expect((error as UNet3DError).code).toBe("BAD_CONFIG");
-      expect(isFastConv3DRegistered()).toBe(false);
-    },
-  );
+  it.each([
+    { chunkBytes: 0 },
+    { chunkBytes: -1 },
+    { chunkBytes: 100 },
+    { chunkBytes: Number.NaN },
+    { chunkBytes: Number.POSITIVE_INFINITY },
+    { stackBytes: 4095 },
+    { stackBytes: Number.NaN },
+  ])("rejects %o with BAD_CONFIG", (options) => {
+    let error: unknown;
+    try {
+      registerFastConv3D(options);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(UNet3DError);
+    expect((error as UNet3DError).code).toBe("BAD_CONFIG");
+    expect(isFastConv3DRegistered()).toBe(false);
+  });
 });

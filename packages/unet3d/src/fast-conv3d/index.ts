@@ -5,6 +5,7 @@
  */
 export {
   DEFAULT_CHUNK_BYTES,
+  DEFAULT_STACK_BYTES,
   FAST_CONV3D_KERNELS,
   getFastConv3DStats,
   isFastConv3DRegistered,

@@ -60,12 +60,108 @@ function cropAxis(size: number, padLo: number, padHi: number): { map: IndexMap; 
   return { map, pad: { lo: Math.max(0, padLo), hi: Math.max(0, padHi) } };
 }
 
+interface StackedConvSpec {
+  /** Source [n, srcDepth, srcHeight, srcWidth, channels]. */
+  src: TensorInfo;
+  n: number;
+  srcDepth: number;
+  srcHeight: number;
+  srcWidth: number;
+  channels: number;
+  /** Per destination slice and tap, the source slice (-1: zeros); see stackDepthTaps. */
+  taps: number;
+  depthMap: IndexMap;
+  rowMap: IndexMap;
+  colMap: IndexMap;
+  /** Conv2D filter [kh, kw, taps * channels, outChannels] and its geometry. */
+  filter2d: TensorInfo;
+  strides: [number, number];
+  padH: Pad2;
+  padW: Pad2;
+  /** Output slice [outHeight, outWidth, outChannels]. */
+  outSlice: [number, number, number];
+  /** Upper bound of the stacked input built at once, in bytes. */
+  stackBytes: number;
+}
+
+/**
+ * Stacks the depth taps along channels and runs one Conv2D over the stacked slices, in blocks of
+ * slices so that the stacked copy stays within `stackBytes`. Returns [n * dstDepth, ...outSlice].
+ */
+function stackedConv2d(ws: WasmWorkspace, s: StackedConvSpec): TensorInfo {
+  const dstDepth = s.depthMap.length / s.taps;
+  const total = s.n * dstDepth;
+  const rows = s.rowMap.length;
+  const cols = s.colMap.length;
+  const [oh, ow, oc] = s.outSlice;
+  const check = (y: TensorInfo, slices: number) =>
+    assertShape(y, [slices, oh, ow, oc], "Conv2D output");
+
+  const identity =
+    s.taps === 1 &&
+    dstDepth === s.srcDepth &&
+    rows === s.srcHeight &&
+    cols === s.srcWidth &&
+    isIdentity(s.depthMap) &&
+    isIdentity(s.rowMap) &&
+    isIdentity(s.colMap);
+  if (identity) {
+    const y = ws.conv2d(
+      view(s.src, [total, rows, cols, s.channels]),
+      s.filter2d,
+      s.strides,
+      s.padH,
+      s.padW,
+    );
+    check(y, total);
+    return y;
+  }
+
+  const sliceFloats = rows * cols * s.taps * s.channels;
+  const block = Math.max(1, Math.min(total, Math.floor(s.stackBytes / 4 / sliceFloats)));
+  const outSliceFloats = oh * ow * oc;
+  const out = block < total ? ws.alloc([total, oh, ow, oc]) : null;
+  for (let first = 0; first < total; first += block) {
+    const count = Math.min(block, total - first);
+    const stacked = ws.alloc([count, rows, cols, s.taps * s.channels]);
+    stackDepthTaps(ws.heap(), {
+      srcOffset: ws.offset(s.src),
+      n: s.n,
+      srcDepth: s.srcDepth,
+      srcHeight: s.srcHeight,
+      srcWidth: s.srcWidth,
+      channels: s.channels,
+      dstOffset: ws.offset(stacked),
+      first,
+      count,
+      taps: s.taps,
+      depthMap: s.depthMap,
+      rowMap: s.rowMap,
+      colMap: s.colMap,
+    });
+    const y = ws.conv2d(stacked, s.filter2d, s.strides, s.padH, s.padW);
+    ws.free(stacked);
+    check(y, count);
+    if (out === null) return y;
+    const src = ws.offset(y);
+    ws.heap().copyWithin(
+      ws.offset(out) + first * outSliceFloats,
+      src,
+      src + count * outSliceFloats,
+    );
+    ws.free(y);
+  }
+  if (out === null) throw new Error("fast Conv3D: empty convolution");
+  return out;
+}
+
 /** Conv3D forward: x [n, d, h, w, ci], filter [kd, kh, kw, ci, co] → [n, od, oh, ow, co]. */
 export function conv3dForward(
   ws: WasmWorkspace,
   x: TensorInfo,
   filter: TensorInfo,
   g: Conv3DGeometry,
+  stackBytes: number,
 ): TensorInfo {
   const depthMap = new Int32Array(g.od * g.kd);
   for (let z = 0; z < g.od; z++) {
@@ -78,32 +174,6 @@ export function conv3dForward(
   const cols = cropAxis(g.w, g.padLeft, g.padRight);
   const stackCi = g.kd * g.ci;
 
-  let x2d: TensorInfo;
-  if (
-    g.kd === 1 &&
-    isIdentity(depthMap) &&
-    g.od === g.d &&
-    rows.map.length === g.h &&
-    cols.map.length === g.w
-  ) {
-    x2d = view(x, [g.n * g.d, g.h, g.w, g.ci]);
-  } else {
-    x2d = ws.alloc([g.n * g.od, rows.map.length, cols.map.length, stackCi]);
-    stackDepthTaps(ws.heap(), {
-      srcOffset: ws.offset(x),
-      n: g.n,
-      srcDepth: g.d,
-      srcHeight: g.h,
-      srcWidth: g.w,
-      channels: g.ci,
-      dstOffset: ws.offset(x2d),
-      taps: g.kd,
-      depthMap,
-      rowMap: rows.map,
-      colMap: cols.map,
-    });
-  }
-
   let f2d: TensorInfo;
   if (g.kd === 1) {
     f2d = view(filter, [g.kh, g.kw, g.ci, g.co]);
@@ -111,9 +181,24 @@ export function conv3dForward(
     f2d = ws.alloc([g.kh, g.kw, stackCi, g.co]);
     stackFilterForward(ws.heap(), ws.offset(filter), g, ws.offset(f2d));
   }
-
-  const y = ws.conv2d(x2d, f2d, [g.sh, g.sw], rows.pad, cols.pad);
-  assertShape(y, [g.n * g.od, g.oh, g.ow, g.co], "Conv2D output");
+  const y = stackedConv2d(ws, {
+    src: x,
+    n: g.n,
+    srcDepth: g.d,
+    srcHeight: g.h,
+    srcWidth: g.w,
+    channels: g.ci,
+    taps: g.kd,
+    depthMap,
+    rowMap: rows.map,
+    colMap: cols.map,
+    filter2d: f2d,
+    strides: [g.sh, g.sw],
+    padH: rows.pad,
+    padW: cols.pad,
+    outSlice: [g.oh, g.ow, g.co],
+    stackBytes,
+  });
   return ws.release(y, [g.n, g.od, g.oh, g.ow, g.co]);
 }
 
@@ -123,6 +208,7 @@ export function conv3dBackpropInput(
   dy: TensorInfo,
   filter: TensorInfo,
   g: Conv3DGeometry,
+  stackBytes: number,
 ): TensorInfo {
   if (isPatchwise(g)) return backpropInputPatchwise(ws, dy, filter, g);
 
@@ -150,40 +236,26 @@ export function conv3dBackpropInput(
   };
   const rows = upsampledAxis(g.h, g.oh, g.sh, g.kh, g.padTop);
   const cols = upsampledAxis(g.w, g.ow, g.sw, g.kw, g.padLeft);
-  const stackCo = g.kd * g.co;
-
-  let dy2d: TensorInfo;
-  if (
-    g.kd === 1 &&
-    g.d === g.od &&
-    isIdentity(depthMap) &&
-    rows.map.length === g.oh &&
-    isIdentity(rows.map) &&
-    cols.map.length === g.ow &&
-    isIdentity(cols.map)
-  ) {
-    dy2d = view(dy, [g.n * g.od, g.oh, g.ow, g.co]);
-  } else {
-    dy2d = ws.alloc([g.n * g.d, rows.map.length, cols.map.length, stackCo]);
-    stackDepthTaps(ws.heap(), {
-      srcOffset: ws.offset(dy),
-      n: g.n,
-      srcDepth: g.od,
-      srcHeight: g.oh,
-      srcWidth: g.ow,
-      channels: g.co,
-      dstOffset: ws.offset(dy2d),
-      taps: g.kd,
-      depthMap,
-      rowMap: rows.map,
-      colMap: cols.map,
-    });
-  }
-  const f2d = ws.alloc([g.kh, g.kw, stackCo, g.ci]);
+  const f2d = ws.alloc([g.kh, g.kw, g.kd * g.co, g.ci]);
   stackFilterBackpropInput(ws.heap(), ws.offset(filter), g, ws.offset(f2d));
-
-  const dx = ws.conv2d(dy2d, f2d, [1, 1], rows.pad, cols.pad);
-  assertShape(dx, [g.n * g.d, g.h, g.w, g.ci], "Conv2D output");
+  const dx = stackedConv2d(ws, {
+    src: dy,
+    n: g.n,
+    srcDepth: g.od,
+    srcHeight: g.oh,
+    srcWidth: g.ow,
+    channels: g.co,
+    taps: g.kd,
+    depthMap,
+    rowMap: rows.map,
+    colMap: cols.map,
+    filter2d: f2d,
+    strides: [1, 1],
+    padH: rows.pad,
+    padW: cols.pad,
+    outSlice: [g.h, g.w, g.ci],
+    stackBytes,
+  });
   return ws.release(dx, [g.n, g.d, g.h, g.w, g.ci]);
 }
 

@@ -20,13 +20,22 @@ import { isWasmBackendLike, WasmWorkspace } from "./wasm.js";
 export interface FastConv3DOptions {
   /**
    * Upper bound, in bytes, of the im2col block the filter gradient builds at once (default
-   * 32 MiB). Smaller saves memory; much smaller costs speed.
+   * 4 MiB, which stays in cache between being written and being read by the matMul; measured
+   * faster here than 2, 8, 16, 32 or 64 MiB).
    */
   chunkBytes?: number;
+  /**
+   * Upper bound, in bytes, of the depth-stacked input (kd × the input) that the forward and
+   * input-gradient kernels hand to one Conv2D call (default 64 MiB); larger inputs are processed
+   * in blocks of depth slices, which bounds memory on big volumes.
+   */
+  stackBytes?: number;
 }
 
-/** Default im2col block of the filter gradient: 32 MiB. */
-export const DEFAULT_CHUNK_BYTES = 32 * 1024 * 1024;
+/** Default im2col block of the filter gradient: 4 MiB. */
+export const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
+/** Default bound of the depth-stacked Conv2D input: 64 MiB. */
+export const DEFAULT_STACK_BYTES = 64 * 1024 * 1024;
 
 export type FastConv3DKernelName =
   typeof Conv3D | typeof Conv3DBackpropInputV2 | typeof Conv3DBackpropFilterV2;
@@ -52,6 +61,7 @@ const zeroCounts = (): Record<FastConv3DKernelName, number> => ({
 
 let stats: FastConv3DStats = { fast: zeroCounts(), fallback: zeroCounts() };
 let chunkBytes = DEFAULT_CHUNK_BYTES;
+let stackBytes = DEFAULT_STACK_BYTES;
 /** The stock wasm kernels while ours are registered, else null. */
 let saved: Map<FastConv3DKernelName, KernelConfig> | null = null;
 
@@ -91,7 +101,7 @@ function runFast(
       if (!dilationsAreOne(attrs.dilations)) return null;
       const g = conv3dGeometry(x.shape, filter.shape, strides, pad);
       if (isEmpty(g)) return null;
-      return withWorkspace((ws) => conv3dForward(ws, x, filter, g));
+      return withWorkspace((ws) => conv3dForward(ws, x, filter, g, stackBytes));
     }
     case Conv3DBackpropInputV2: {
       const { dy, filter } = inputs;
@@ -99,7 +109,7 @@ function runFast(
       if (!isFloat5D(dy) || !isFloat5D(filter)) return null;
       const g = conv3dGeometry(xShape, filter.shape, strides, pad);
       if (isEmpty(g)) return null;
-      return withWorkspace((ws) => conv3dBackpropInput(ws, dy, filter, g));
+      return withWorkspace((ws) => conv3dBackpropInput(ws, dy, filter, g, stackBytes));
     }
     case Conv3DBackpropFilterV2: {
       const { x, dy } = inputs;
@@ -132,14 +142,19 @@ function fastKernel(name: FastConv3DKernelName, stock: KernelConfig): KernelFunc
  * `tf.setBackend("wasm")`. Calling it again only updates the options.
  */
 export function registerFastConv3D(opts: FastConv3DOptions = {}): void {
-  const bytes = opts.chunkBytes ?? DEFAULT_CHUNK_BYTES;
-  if (typeof bytes !== "number" || !Number.isFinite(bytes) || bytes < 4096) {
-    throw new UNet3DError(
-      "BAD_CONFIG",
-      `chunkBytes must be a finite number >= 4096, got ${String(bytes)}`,
-    );
-  }
-  chunkBytes = Math.floor(bytes);
+  const bytes = (name: string, value: unknown): number => {
+    if (typeof value !== "number" || !Number.isFinite(value) || value < 4096) {
+      throw new UNet3DError(
+        "BAD_CONFIG",
+        `${name} must be a finite number >= 4096, got ${String(value)}`,
+      );
+    }
+    return Math.floor(value);
+  };
+  const chunk = bytes("chunkBytes", opts.chunkBytes ?? DEFAULT_CHUNK_BYTES);
+  const stack = bytes("stackBytes", opts.stackBytes ?? DEFAULT_STACK_BYTES);
+  chunkBytes = chunk;
+  stackBytes = stack;
   if (saved !== null) return;
 
   const stock = new Map<FastConv3DKernelName, KernelConfig>();

@@ -29,8 +29,14 @@ export interface StackSpec {
   srcHeight: number;
   srcWidth: number;
   channels: number;
-  /** Destination [n * depthMap.length / taps, rowMap.length, colMap.length, taps * channels]. */
+  /**
+   * Destination: slices [first, first + count) of the stacked tensor
+   * [n * depthMap.length / taps, rowMap.length, colMap.length, taps * channels], slice `first`
+   * at element `dstOffset`.
+   */
   dstOffset: number;
+  first: number;
+  count: number;
   taps: number;
   /** depthMap[dz * taps + t]: the source depth slice of destination slice dz for tap t, or -1. */
   depthMap: IndexMap;
@@ -51,37 +57,47 @@ export function stackDepthTaps(a: Float32Array, s: StackSpec): void {
   const rows = rowMap.length;
   const cols = colMap.length;
   const cd = taps * cs;
-  const dstSlice = rows * cols * cd;
+  const dstRowLen = cols * cd;
+  const dstSlice = rows * dstRowLen;
   const srcRowLen = srcWidth * cs;
   const srcSlice = srcHeight * srcRowLen;
-  if (hasHoles(depthMap) || hasHoles(rowMap) || hasHoles(colMap)) {
-    a.fill(0, s.dstOffset, s.dstOffset + n * dstDepth * dstSlice);
-  }
-  for (let b = 0; b < n * dstDepth; b++) {
+  // In-plane holes (zero-upsampling) are dense: clear everything once. Depth holes (the few
+  // slices past the volume's ends) are cleared one tap block at a time below.
+  const planeHoles = hasHoles(rowMap) || hasHoles(colMap);
+  if (planeHoles) a.fill(0, s.dstOffset, s.dstOffset + s.count * dstSlice);
+  // Source columns colMap[0], colMap[0] + 1, ...: walk the source row linearly.
+  let colsContiguous = !planeHoles;
+  for (let c = 1; c < cols && colsContiguous; c++) colsContiguous = colMap[c] === colMap[0]! + c;
+  const col0 = cols > 0 ? colMap[0]! : 0;
+
+  const end = Math.min(n * dstDepth, s.first + s.count);
+  for (let b = s.first; b < end; b++) {
     const bn = Math.floor(b / dstDepth);
     const dz = b - bn * dstDepth;
     for (let t = 0; t < taps; t++) {
       const sz = depthMap[dz * taps + t]!;
-      if (sz < 0) continue;
+      const dstBase = s.dstOffset + (b - s.first) * dstSlice + t * cs;
+      if (sz < 0) {
+        if (!planeHoles) {
+          for (let p = dstBase, end = dstBase + dstSlice; p < end; p += cd) a.fill(0, p, p + cs);
+        }
+        continue;
+      }
       const srcBase = s.srcOffset + (bn * srcDepth + sz) * srcSlice;
-      const dstBase = s.dstOffset + b * dstSlice + t * cs;
       for (let r = 0; r < rows; r++) {
         const sr = rowMap[r]!;
         if (sr < 0) continue;
         const srcRow = srcBase + sr * srcRowLen;
-        const dstRow = dstBase + r * cols * cd;
-        if (cs >= 48) {
-          for (let c = 0; c < cols; c++) {
-            const sc = colMap[c]!;
-            if (sc >= 0) a.copyWithin(dstRow + c * cd, srcRow + sc * cs, srcRow + sc * cs + cs);
+        const dstRow = dstBase + r * dstRowLen;
+        if (colsContiguous && cs < 48) {
+          let so = srcRow + col0 * cs;
+          for (let c = 0, d = dstRow; c < cols; c++, d += cd, so += cs) {
+            for (let k = 0; k < cs; k++) a[d + k] = a[so + k]!;
           }
         } else {
           for (let c = 0; c < cols; c++) {
             const sc = colMap[c]!;
-            if (sc < 0) continue;
-            const so = srcRow + sc * cs;
-            const doff = dstRow + c * cd;
-            for (let k = 0; k < cs; k++) a[doff + k] = a[so + k]!;
+            if (sc >= 0) copyRun(a, dstRow + c * cd, srcRow + sc * cs, cs);
           }
         }
       }
