@@ -34,8 +34,8 @@ export interface Conv3dBenchOptions {
   /** Timed iterations for "brats" after one warm-up (median reported), default 5. */
   iterations?: number;
   /**
-   * Cube size for the stock TF.js impls, default 64 (one untimed-warm-up-free iteration, about
-   * 15–40 s each). A smaller size is reported in the line's note.
+   * Cube size for the stock TF.js impls, default 64 (a single iteration without warm-up, about
+   * 15–40 s each here). A smaller size is reported in the line's note.
    */
   stockSize?: number;
   /** Called with each line as soon as it is known. */
@@ -48,6 +48,12 @@ const CHANNELS = 16;
 const THIS_FILE = fileURLToPath(import.meta.url);
 const PEER_SCRIPT = resolve(dirname(THIS_FILE), "../../../../shared/peers/pytorch_unet3d.py");
 const PYTHON = "/usr/bin/python3";
+
+const WHAT: Record<"brats" | "tfjs-wasm" | "tfjs-cpu", string> = {
+  brats: "wasm backend + registerFastConv3D() defaults (XNNPACK Conv2D/BatchMatMul, 1 thread)",
+  "tfjs-wasm": "stock wasm kernels (1 thread)",
+  "tfjs-cpu": "stock cpu kernels (plain JS, 1 thread)",
+};
 
 const fwdFlop = (size: number) => 2 * size ** 3 * CHANNELS * CHANNELS * 27;
 
@@ -242,7 +248,7 @@ export function benchConv3d(options: Conv3dBenchOptions = {}): BenchLine[] {
       impl,
       unit: "GFLOP/s",
       value: round((3 * fwdFlop(size)) / sec / 1e9),
-      note: `${sizeNote}${iterNote}; ${before}${wrong}`,
+      note: `${WHAT[impl]}; ${sizeNote}${iterNote}; ${before}${wrong}`,
     });
     emit({
       name: `${NAME}.peak_rss`,
