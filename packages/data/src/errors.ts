@@ -1,0 +1,27 @@
+/** What went wrong, coarse enough for callers to branch on. */
+export type DataErrorCode =
+  /** A case lacks a requested modality (and `missing: "zeros"` was not asked for, or no modality is present). */
+  | "MISSING_MODALITY"
+  /** Volumes of one case disagree in shape or affine, or a volume is not usable as a 3-D scan. */
+  | "GEOMETRY_MISMATCH"
+  /** A folder holds no BraTS case. */
+  | "NO_CASES"
+  /** Two files claim the same modality of the same case (e.g. `_t1.nii` and `_t1.nii.gz`). */
+  | "DUPLICATE_CASE"
+  /** A label value outside the convention (e.g. 3 under brats2021), or a class outside 0..3. */
+  | "BAD_LABELS"
+  /** An option is invalid: unknown modality, convention or naming, bad shape, spacing, seed, ... */
+  | "BAD_OPTION"
+  /** A file or folder could not be read or written; `cause` holds the underlying error. */
+  | "IO";
+
+/** The only error type this package throws for bad input. */
+export class DataError extends Error {
+  override readonly name = "DataError";
+  readonly code: DataErrorCode;
+
+  constructor(code: DataErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
