@@ -1,0 +1,75 @@
+// Public API of @brats/unet3d. Everything not exported here is internal. Importing this module
+// registers nothing and picks no backend: call registerBratsLayers(), registerFastConv3D() and
+// selectBackend() when the application wants them.
+export { UNet3DError, type UNet3DErrorCode } from "./errors.js";
+export {
+  countTrainableParams,
+  createUNet3D,
+  resolveUNet3DConfig,
+  trainableParamsByLayer,
+  unet3dConfigOf,
+  type ResolvedUNet3DConfig,
+  type SpatialDim,
+  type UNet3DConfig,
+} from "./model.js";
+export {
+  BatchNormalization3D,
+  BRATS_LAYER_CLASSES,
+  GroupNormalization,
+  InstanceNormalization,
+  SpatialAttention3D,
+  SpatialDropout3D,
+  UpSampling3D,
+  type BatchNormalization3DArgs,
+  type GroupNormalizationArgs,
+  type InstanceNormalizationArgs,
+  type SpatialAttention3DArgs,
+  type SpatialDropout3DArgs,
+  type UpSampling3DArgs,
+} from "./layers.js";
+export { registerBratsLayers } from "./register.js";
+export { registerConv3DTransposeGradient } from "./gradients.js";
+export {
+  binaryCrossEntropy,
+  categoricalCrossEntropy,
+  diceCELoss,
+  regionDiceBCELoss,
+  softDiceLoss,
+  type CrossEntropyOptions,
+  type DiceCEOptions,
+  type DiceOptions,
+} from "./losses.js";
+export { folderIO, loadModel, MODEL_JSON, saveModel, WEIGHTS_BIN } from "./io.js";
+export {
+  DEFAULT_CHUNK_BYTES,
+  DEFAULT_STACK_BYTES,
+  FAST_CONV3D_KERNELS,
+  getFastConv3DStats,
+  isFastConv3DRegistered,
+  registerFastConv3D,
+  resetFastConv3DStats,
+  unregisterFastConv3D,
+  type FastConv3DKernelName,
+  type FastConv3DOptions,
+  type FastConv3DStats,
+} from "./fast-conv3d/index.js";
+export {
+  gaussianImportance,
+  IMPORTANCE_FLOOR,
+  predictVolume,
+  slidingWindows,
+  windowStarts,
+  type PredictOptions,
+  type PredictResult,
+  type Vec3,
+  type Volume,
+  type VolumePredictor,
+} from "./inference.js";
+export {
+  BACKEND_ORDER,
+  selectBackend,
+  type BackendAttempt,
+  type BackendName,
+  type BackendPreference,
+  type BackendReport,
+} from "./backend.js";
