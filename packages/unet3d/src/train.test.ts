@@ -1,0 +1,279 @@
+// train(): schedules by hand, exact resume, SIGINT mid-epoch, early stopping. Tiny U-Nets (depth 2,
+// 2 base filters, 16³ patches) on wasm with the fast Conv3D kernels.
+import "@tensorflow/tfjs-backend-wasm";
+import { mkdtemp, readFile, rename, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import type * as tfl from "@tensorflow/tfjs-layers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { registerFastConv3D, unregisterFastConv3D } from "./fast-conv3d/index.js";
+import { loadModel } from "./io.js";
+import { createUNet3D } from "./model.js";
+import { registerBratsLayers } from "./register.js";
+import {
+  learningRateAt,
+  regionDice,
+  train,
+  type BatchSource,
+  type TrainEvent,
+  type TrainState,
+  type ValidationCase,
+} from "./train.js";
+
+const N = 16;
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Case `index`: noise plus a ball (class 2) holding a smaller ball (class 3), bright in channel 0. */
+function sample(index: number): { image: Float32Array; labels: Uint8Array } {
+  const rand = mulberry32(1000 + index);
+  const image = new Float32Array(N * N * N * 2);
+  const labels = new Uint8Array(N * N * N);
+  const c = [4 + rand() * 8, 4 + rand() * 8, 4 + rand() * 8];
+  for (let z = 0; z < N; z++)
+    for (let y = 0; y < N; y++)
+      for (let x = 0; x < N; x++) {
+        const v = (z * N + y) * N + x;
+        const d = Math.hypot(z - c[0]!, y - c[1]!, x - c[2]!);
+        labels[v] = d < 2 ? 3 : d < 4 ? 2 : 0;
+        image[2 * v] = 0.3 * (rand() - 0.5) + (labels[v] > 0 ? 1 : 0);
+        image[2 * v + 1] = 0.3 * (rand() - 0.5) + (labels[v] === 3 ? 1 : 0);
+      }
+  return { image, labels };
+}
+
+/** A deterministic batch source whose position is its state. */
+function source(state: unknown): BatchSource & { closed: boolean } {
+  let index = state === null ? 0 : (state as { index: number }).index;
+  return {
+    closed: false,
+    next() {
+      const s = sample(index++);
+      return Promise.resolve({ images: s.image, labels: s.labels, shape: [1, N, N, N, 2] as const });
+    },
+    state: () => ({ index }),
+    close() {
+      this.closed = true;
+      return Promise.resolve();
+    },
+  };
+}
+
+function validationCases(): ValidationCase[] {
+  const s = sample(99_999);
+  return [{ id: "v0", image: s.image, shape: [N, N, N, 2], labels: s.labels }];
+}
+
+function tinyModel(): tfl.LayersModel {
+  return createUNet3D({
+    inputShape: [N, N, N, 2],
+    modalities: ["a", "b"],
+    depth: 2,
+    baseFilters: 2,
+    dropout: 0.2,
+    seed: 7,
+  });
+}
+
+async function weightsOf(model: tfl.LayersModel): Promise<Float32Array[]> {
+  return Promise.all(model.getWeights().map((w) => w.data<"float32">()));
+}
+
+function maxRelativeDifference(a: Float32Array[], b: Float32Array[]): number {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  a.forEach((x, i) => {
+    const y = b[i]!;
+    expect(y.length).toBe(x.length);
+    let diff = 0;
+    let norm = 0;
+    for (let k = 0; k < x.length; k++) {
+      diff = Math.max(diff, Math.abs(x[k]! - y[k]!));
+      norm = Math.max(norm, Math.abs(x[k]!));
+    }
+    worst = Math.max(worst, diff / Math.max(norm, 1e-12));
+  });
+  return worst;
+}
+
+const stepLosses = (log: string) =>
+  log
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { type: string; step?: number; loss: number })
+    .filter((r) => r.type === "step")
+    .map((r) => [r.step, r.loss]);
+
+describe("learningRateAt", () => {
+  it.each([
+    // poly: 0.01 · (1 − 5/10)^0.9 = 0.01 · 0.535886731...
+    { step: 0, schedule: "poly", want: 0.01 },
+    { step: 5, schedule: "poly", want: 0.01 * 0.5358867312681466 },
+    { step: 10, schedule: "poly", want: 0 },
+    // cosine from 0.01 to 0.001: midpoint (0.01 + 0.001)/2; a quarter: 0.001 + 0.009·(1 + √½)/2.
+    { step: 0, schedule: "cosine", want: 0.01 },
+    { step: 5, schedule: "cosine", want: 0.0055 },
+    { step: 2.5, schedule: "cosine", want: 0.001 + 0.009 * (1 + Math.SQRT1_2) / 2 },
+    { step: 10, schedule: "cosine", want: 0.001 },
+    { step: 7, schedule: "constant", want: 0.01 },
+  ] as const)("$schedule at step $step of 10 is $want", ({ step, schedule, want }) => {
+    const lr = learningRateAt(step, 10, { learningRate: 0.01, schedule, minLearningRate: 0.001 });
+    expect(lr).toBeCloseTo(want, 15);
+  });
+  it("poly with power 2 halves twice", () => {
+    expect(learningRateAt(5, 10, { learningRate: 1, polyPower: 2 })).toBeCloseTo(0.25, 15);
+  });
+});
+
+describe("regionDice", () => {
+  it("scores nested regions by hand", () => {
+    // truth: WT = {1,2,3,4}, TC = {2,3}, ET = {3}; prediction: WT = {2,3,4,5}, TC = {3}, ET = {}.
+    const truth = [0, 2, 1, 3, 2, 0];
+    const pred = [0, 0, 2, 1, 2, 2];
+    const d = regionDice(pred, truth);
+    expect(d.WT).toBeCloseTo((2 * 3) / 8, 12);
+    expect(d.TC).toBeCloseTo((2 * 1) / 3, 12);
+    expect(d.ET).toBe(0);
+    expect(regionDice([0, 2], [0, 2]).ET).toBe(1); // absent from both
+  });
+});
+
+describe("train", () => {
+  let dir: string;
+  beforeAll(async () => {
+    expect(await tf.setBackend("wasm")).toBe(true);
+    registerBratsLayers();
+    registerFastConv3D();
+    dir = await mkdtemp(join(tmpdir(), "brats-train-"));
+  });
+  afterAll(async () => {
+    unregisterFastConv3D();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const common = {
+    epochs: 2,
+    stepsPerEpoch: 3,
+    learningRate: 0.01,
+    schedule: "cosine" as const,
+    handleSigint: false,
+    validation: { cases: validationCases(), windowSize: [N, N, N] as [number, number, number] },
+  };
+
+  it("a run stopped after 4 steps and resumed ends with the weights of an uninterrupted run", async () => {
+    const straightDir = join(dir, "straight");
+    const straight = await train({ ...common, outDir: straightDir, model: tinyModel(), source });
+    expect(straight.reason).toBe("completed");
+    expect(straight.step).toBe(6);
+    const want = await weightsOf(straight.model);
+
+    const resumedDir = join(dir, "resumed");
+    const controller = new AbortController();
+    const first = await train({
+      ...common,
+      outDir: resumedDir,
+      model: tinyModel(),
+      source,
+      signal: controller.signal,
+      onProgress: (e: TrainEvent) => {
+        if (e.type === "step" && e.step === 4) controller.abort();
+      },
+    });
+    expect(first.reason).toBe("interrupted");
+    expect(first.step).toBe(4);
+    first.model.dispose();
+    const saved = JSON.parse(await readFile(join(resumedDir, "last", "train-state.json"), "utf8")) as TrainState;
+    expect([saved.step, saved.epoch, saved.stepInEpoch]).toEqual([4, 2, 1]);
+    expect(saved.sourceState).toEqual({ index: 4 });
+
+    const second = await train({ ...common, outDir: resumedDir, model: tinyModel(), source, resume: true });
+    expect(second.reason).toBe("completed");
+    expect(second.step).toBe(6);
+    const got = await weightsOf(second.model);
+    expect(maxRelativeDifference(want, got)).toBeLessThanOrEqual(1e-6);
+    // The log of the resumed run has the same steps with the same losses.
+    const logA = await readFile(join(straightDir, "log.jsonl"), "utf8");
+    const logB = await readFile(join(resumedDir, "log.jsonl"), "utf8");
+    expect(stepLosses(logB)).toEqual(stepLosses(logA));
+    const epochsB = logB.trim().split("\n").map((l) => JSON.parse(l) as { type: string; val?: unknown });
+    expect(epochsB.filter((r) => r.type === "epoch")).toHaveLength(2);
+    expect(second.history.map((h) => h.val)).toEqual(straight.history.map((h) => h.val));
+    const csv = (await readFile(join(resumedDir, "metrics.csv"), "utf8")).trim().split("\n");
+    expect(csv[0]).toBe("epoch,loss,lr,val_WT,val_TC,val_ET,val_mean,time");
+    expect(csv).toHaveLength(3);
+    // Resuming a finished run does nothing more.
+    const third = await train({ ...common, outDir: resumedDir, model: tinyModel(), source, resume: true });
+    expect([third.reason, third.step]).toEqual(["completed", 6]);
+    for (const r of [straight, second, third]) r.model.dispose();
+  });
+
+  it("SIGINT mid-epoch finishes the step and leaves a loadable last checkpoint", async () => {
+    const outDir = join(dir, "sigint");
+    let opened: (BatchSource & { closed: boolean }) | null = null;
+    const result = await train({
+      ...common,
+      handleSigint: true,
+      outDir,
+      model: tinyModel(),
+      source: (s) => (opened = source(s)),
+      onProgress: (e) => {
+        if (e.type === "step" && e.step === 2) process.emit("SIGINT");
+      },
+    });
+    expect(result.reason).toBe("interrupted");
+    expect(result.step).toBe(2);
+    expect(opened!.closed).toBe(true);
+    expect(process.listenerCount("SIGINT")).toBe(0);
+    const last = await loadModel(join(outDir, "last"));
+    const a = await weightsOf(last);
+    const b = await weightsOf(result.model);
+    expect(maxRelativeDifference(a, b)).toBe(0);
+    last.dispose();
+    result.model.dispose();
+    // A crash between the checkpoint's renames leaves last.old, which a resume uses.
+    await rename(join(outDir, "last"), join(outDir, "last.old"));
+    const resumed = await train({ ...common, outDir, model: tinyModel(), source, resume: true, epochs: 1, stepsPerEpoch: 3 });
+    expect([resumed.reason, resumed.step]).toEqual(["completed", 3]);
+    resumed.model.dispose();
+  });
+
+  it("stops early after `patience` validations without improvement and keeps the best", async () => {
+    const outDir = join(dir, "early");
+    const scores = [0.3, 0.5, 0.4, 0.5, 0.45, 0.9];
+    let calls = 0;
+    const result = await train({
+      ...common,
+      epochs: 6,
+      stepsPerEpoch: 1,
+      patience: 2,
+      outDir,
+      model: tinyModel(),
+      source,
+      validation: {
+        ...common.validation,
+        score: () => {
+          const s = scores[calls++]!;
+          return { WT: s, TC: s, ET: s };
+        },
+      },
+    });
+    // Best at epoch 2 (0.5); epochs 3 and 4 do not beat it (0.5 is not better): stop after 4.
+    expect(result.reason).toBe("early-stopped");
+    expect(result.epoch).toBe(4);
+    expect(result.bestEpoch).toBe(2);
+    expect(result.bestScore).toBeCloseTo(0.5, 12);
+    const best = JSON.parse(await readFile(join(outDir, "best", "train-state.json"), "utf8")) as TrainState;
+    expect(best.bestEpoch).toBe(2);
+    result.model.dispose();
+  });
+});
