@@ -59,7 +59,11 @@ function source(state: unknown): BatchSource & { closed: boolean } {
     closed: false,
     next() {
       const s = sample(index++);
-      return Promise.resolve({ images: s.image, labels: s.labels, shape: [1, N, N, N, 2] as const });
+      return Promise.resolve({
+        images: s.image,
+        labels: s.labels,
+        shape: [1, N, N, N, 2] as const,
+      });
     },
     state: () => ({ index }),
     close() {
@@ -123,7 +127,7 @@ describe("learningRateAt", () => {
     // cosine from 0.01 to 0.001: midpoint (0.01 + 0.001)/2; a quarter: 0.001 + 0.009·(1 + √½)/2.
     { step: 0, schedule: "cosine", want: 0.01 },
     { step: 5, schedule: "cosine", want: 0.0055 },
-    { step: 2.5, schedule: "cosine", want: 0.001 + 0.009 * (1 + Math.SQRT1_2) / 2 },
+    { step: 2.5, schedule: "cosine", want: 0.001 + (0.009 * (1 + Math.SQRT1_2)) / 2 },
     { step: 10, schedule: "cosine", want: 0.001 },
     { step: 7, schedule: "constant", want: 0.01 },
   ] as const)("$schedule at step $step of 10 is $want", ({ step, schedule, want }) => {
@@ -192,11 +196,19 @@ describe("train", () => {
     expect(first.reason).toBe("interrupted");
     expect(first.step).toBe(4);
     first.model.dispose();
-    const saved = JSON.parse(await readFile(join(resumedDir, "last", "train-state.json"), "utf8")) as TrainState;
+    const saved = JSON.parse(
+      await readFile(join(resumedDir, "last", "train-state.json"), "utf8"),
+    ) as TrainState;
     expect([saved.step, saved.epoch, saved.stepInEpoch]).toEqual([4, 2, 1]);
     expect(saved.sourceState).toEqual({ index: 4 });
 
-    const second = await train({ ...common, outDir: resumedDir, model: tinyModel(), source, resume: true });
+    const second = await train({
+      ...common,
+      outDir: resumedDir,
+      model: tinyModel(),
+      source,
+      resume: true,
+    });
     expect(second.reason).toBe("completed");
     expect(second.step).toBe(6);
     const got = await weightsOf(second.model);
@@ -205,14 +217,23 @@ describe("train", () => {
     const logA = await readFile(join(straightDir, "log.jsonl"), "utf8");
     const logB = await readFile(join(resumedDir, "log.jsonl"), "utf8");
     expect(stepLosses(logB)).toEqual(stepLosses(logA));
-    const epochsB = logB.trim().split("\n").map((l) => JSON.parse(l) as { type: string; val?: unknown });
+    const epochsB = logB
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; val?: unknown });
     expect(epochsB.filter((r) => r.type === "epoch")).toHaveLength(2);
     expect(second.history.map((h) => h.val)).toEqual(straight.history.map((h) => h.val));
     const csv = (await readFile(join(resumedDir, "metrics.csv"), "utf8")).trim().split("\n");
     expect(csv[0]).toBe("epoch,loss,lr,val_WT,val_TC,val_ET,val_mean,time");
     expect(csv).toHaveLength(3);
     // Resuming a finished run does nothing more.
-    const third = await train({ ...common, outDir: resumedDir, model: tinyModel(), source, resume: true });
+    const third = await train({
+      ...common,
+      outDir: resumedDir,
+      model: tinyModel(),
+      source,
+      resume: true,
+    });
     expect([third.reason, third.step]).toEqual(["completed", 6]);
     for (const r of [straight, second, third]) r.model.dispose();
   });
@@ -242,7 +263,15 @@ describe("train", () => {
     result.model.dispose();
     // A crash between the checkpoint's renames leaves last.old, which a resume uses.
     await rename(join(outDir, "last"), join(outDir, "last.old"));
-    const resumed = await train({ ...common, outDir, model: tinyModel(), source, resume: true, epochs: 1, stepsPerEpoch: 3 });
+    const resumed = await train({
+      ...common,
+      outDir,
+      model: tinyModel(),
+      source,
+      resume: true,
+      epochs: 1,
+      stepsPerEpoch: 3,
+    });
     expect([resumed.reason, resumed.step]).toEqual(["completed", 3]);
     resumed.model.dispose();
   });
@@ -272,7 +301,9 @@ describe("train", () => {
     expect(result.epoch).toBe(4);
     expect(result.bestEpoch).toBe(2);
     expect(result.bestScore).toBeCloseTo(0.5, 12);
-    const best = JSON.parse(await readFile(join(outDir, "best", "train-state.json"), "utf8")) as TrainState;
+    const best = JSON.parse(
+      await readFile(join(outDir, "best", "train-state.json"), "utf8"),
+    ) as TrainState;
     expect(best.bestEpoch).toBe(2);
     result.model.dispose();
   });

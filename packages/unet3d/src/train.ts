@@ -12,7 +12,16 @@
 // Data comes from any `BatchSource` (PatchLoader of @brats/data fits): this package does not depend
 // on @brats/data. Validation scores come from a passed-in scorer (the app uses @brats/metrics'
 // evaluateCase); `regionDice` is the default.
-import { mkdir, readFile, rename, rm, stat, truncate, writeFile, appendFile } from "node:fs/promises";
+import {
+  mkdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  truncate,
+  writeFile,
+  appendFile,
+} from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
@@ -53,7 +62,10 @@ export type Region = "WT" | "TC" | "ET";
 export type RegionScores = Record<Region, number>;
 
 /** Scores a predicted class map (classes 0..3, [D][H][W]) against a validation case. */
-export type CaseScorer = (prediction: Uint8Array, c: ValidationCase) => RegionScores | Promise<RegionScores>;
+export type CaseScorer = (
+  prediction: Uint8Array,
+  c: ValidationCase,
+) => RegionScores | Promise<RegionScores>;
 
 export type Schedule = "poly" | "cosine" | "constant";
 
@@ -260,11 +272,17 @@ function regionsToClasses(probs: Float32Array, voxels: number): Uint8Array {
 }
 
 /** One-hot classes [B,D,H,W,4], or WT/TC/ET masks [B,D,H,W,3], as the loss wants them. */
-function targetTensor(batch: TrainBatch, outputs: "classes" | "regions", classes: number): tf.Tensor5D {
+function targetTensor(
+  batch: TrainBatch,
+  outputs: "classes" | "regions",
+  classes: number,
+): tf.Tensor5D {
   const [b, d, h, w] = batch.shape;
   const voxels = b * d * h * w;
   if (batch.labels.length !== voxels) {
-    throw bad(`batch labels hold ${batch.labels.length} voxels, shape ${batch.shape.join("×")} wants ${voxels}`);
+    throw bad(
+      `batch labels hold ${batch.labels.length} voxels, shape ${batch.shape.join("×")} wants ${voxels}`,
+    );
   }
   const k = outputs === "classes" ? classes : 3;
   const y = new Float32Array(voxels * k);
@@ -395,7 +413,10 @@ async function loadAdamMoments(dir: string, adam: Adam, state: TrainState): Prom
     const target = i < n ? adam.m[i]! : adam.v[i - n]!;
     const size = entry.shape.reduce((a, b) => a * b, 1);
     if (entry.shape.join(",") !== target.shape.join(",") || offset + size > floats.length) {
-      throw new UNet3DError("BAD_MODEL", `${dir}: optimizer moment ${entry.name} does not fit the model`);
+      throw new UNet3DError(
+        "BAD_MODEL",
+        `${dir}: optimizer moment ${entry.name} does not fit the model`,
+      );
     }
     target.assign(tf.tensor(floats.subarray(offset, offset + size), target.shape));
     offset += size;
@@ -405,7 +426,16 @@ async function loadAdamMoments(dir: string, adam: Adam, state: TrainState): Prom
 function csvRow(r: EpochRecord): string {
   const v = r.val;
   const mean = v === null ? "" : String((v.WT + v.TC + v.ET) / 3);
-  const cells = [r.epoch, r.loss, r.lr, v?.WT ?? "", v?.TC ?? "", v?.ET ?? "", mean, r.time.toFixed(3)];
+  const cells = [
+    r.epoch,
+    r.loss,
+    r.lr,
+    v?.WT ?? "",
+    v?.TC ?? "",
+    v?.ET ?? "",
+    mean,
+    r.time.toFixed(3),
+  ];
   return cells.join(",") + "\n";
 }
 
@@ -447,13 +477,17 @@ async function validate(
 
 function checkOptions(o: TrainOptions): void {
   const positiveInt = (name: string, v: unknown) => {
-    if (typeof v !== "number" || !Number.isInteger(v) || v < 1) throw bad(`${name} must be a positive integer, got ${String(v)}`);
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 1)
+      throw bad(`${name} must be a positive integer, got ${String(v)}`);
   };
   positiveInt("epochs", o.epochs);
   positiveInt("stepsPerEpoch", o.stepsPerEpoch);
-  if (o.learningRate !== undefined && !(o.learningRate > 0)) throw bad(`learningRate must be > 0, got ${o.learningRate}`);
-  if (o.patience !== undefined && !(o.patience >= 1)) throw bad(`patience must be ≥ 1, got ${o.patience}`);
-  if (o.checkpointEverySteps !== undefined) positiveInt("checkpointEverySteps", o.checkpointEverySteps);
+  if (o.learningRate !== undefined && !(o.learningRate > 0))
+    throw bad(`learningRate must be > 0, got ${o.learningRate}`);
+  if (o.patience !== undefined && !(o.patience >= 1))
+    throw bad(`patience must be ≥ 1, got ${o.patience}`);
+  if (o.checkpointEverySteps !== undefined)
+    positiveInt("checkpointEverySteps", o.checkpointEverySteps);
   if (o.validation !== undefined) {
     if (o.validation.cases.length === 0) throw bad("validation needs at least one case");
     if (o.validation.every !== undefined) positiveInt("validation.every", o.validation.every);
@@ -484,7 +518,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       learningRate,
       ...(options.schedule === undefined ? {} : { schedule: options.schedule }),
       ...(options.polyPower === undefined ? {} : { polyPower: options.polyPower }),
-      ...(options.minLearningRate === undefined ? {} : { minLearningRate: options.minLearningRate }),
+      ...(options.minLearningRate === undefined
+        ? {}
+        : { minLearningRate: options.minLearningRate }),
     });
   await mkdir(outDir, { recursive: true });
   const logPath = join(outDir, LOG_JSONL);
@@ -590,7 +626,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         const time = now();
         await appendFile(
           logPath,
-          JSON.stringify({ type: "step", epoch: state.epoch, step: state.step, loss, lr, time }) + "\n",
+          JSON.stringify({ type: "step", epoch: state.epoch, step: state.step, loss, lr, time }) +
+            "\n",
         );
         onProgress?.({
           type: "step",
@@ -619,7 +656,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const every = options.validation?.every ?? 1;
       const validating =
         options.validation !== undefined && (epoch % every === 0 || epoch === epochs);
-      const val = validating ? await validate(model, options.validation!, outputs, epoch, onProgress) : null;
+      const val = validating
+        ? await validate(model, options.validation!, outputs, epoch, onProgress)
+        : null;
       const record: EpochRecord = {
         epoch,
         loss: state.epochLossSum / stepsPerEpoch,
@@ -644,7 +683,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           state.validationsSinceBest++;
         }
       }
-      onProgress?.({ type: "epoch", epoch, loss: record.loss, lr: record.lr, val, time: record.time, best: improved });
+      onProgress?.({
+        type: "epoch",
+        epoch,
+        loss: record.loss,
+        lr: record.lr,
+        val,
+        time: record.time,
+        best: improved,
+      });
       const stopEarly =
         options.patience !== undefined && state.validationsSinceBest >= options.patience;
       const finished = epoch === epochs || stopEarly;
@@ -721,7 +768,10 @@ async function adamStep(
     const loss = (await value.data())[0]!;
     tf.dispose([value, ...Object.values(grads)]);
     if (!Number.isFinite(loss)) {
-      throw new UNet3DError("BAD_CONFIG", `training loss is ${loss} at step ${t}: lower the learning rate`);
+      throw new UNet3DError(
+        "BAD_CONFIG",
+        `training loss is ${loss} at step ${t}: lower the learning rate`,
+      );
     }
     return loss;
   } finally {
