@@ -7,8 +7,15 @@ import { fileURLToPath } from "node:url";
 import { writePhantomDataset } from "@brats/data";
 import { parseTrainingLog } from "@brats/viz";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadModel } from "@brats/unet3d";
 import { main, type CliIo } from "./cli.js";
-import type { RunRecord, RunSummary } from "./run.js";
+import {
+  DEFAULT_CONFIG,
+  runTraining,
+  type RunRecord,
+  type RunSummary,
+  type TrainConfig,
+} from "./run.js";
 
 function captureIo(): CliIo & { out: string; err: string } {
   const io = {
@@ -151,6 +158,56 @@ describe("brats-train", () => {
     const s = JSON.parse(io.out) as RunSummary;
     expect(s.split.val).toHaveLength(1);
     expect(s.split.train).toHaveLength(2);
+  });
+
+  it("a run interrupted mid-epoch and resumed ends with the weights of an uninterrupted run (loader position included)", async () => {
+    const config = (out: string): TrainConfig => ({
+      ...DEFAULT_CONFIG,
+      data,
+      out,
+      backend: "wasm",
+      patch: 16,
+      baseFilters: 2,
+      depth: 2,
+      workers: 1,
+      epochs: 2,
+      stepsPerEpoch: 3,
+      split: { kind: "share", share: 0.34 },
+      learningRate: 0.01,
+    });
+    const straight = await runTraining(config(join(dir, "straight")), { handleSigint: false });
+    const controller = new AbortController();
+    const first = await runTraining(config(join(dir, "resumed")), {
+      handleSigint: false,
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.type === "step" && e.step === 2) controller.abort();
+      },
+    });
+    expect([first.reason, first.step]).toEqual(["interrupted", 2]);
+    const second = await runTraining(config(join(dir, "resumed")), {
+      resume: true,
+      handleSigint: false,
+    });
+    expect([straight.step, second.step]).toEqual([6, 6]);
+    const a = await loadModel(join(dir, "straight", "last"));
+    const b = await loadModel(join(dir, "resumed", "last"));
+    const wa = await Promise.all(a.getWeights().map((w) => w.data()));
+    const wb = await Promise.all(b.getWeights().map((w) => w.data()));
+    let worst = 0;
+    wa.forEach((x, i) => {
+      let diff = 0;
+      let norm = 0;
+      x.forEach((v, k) => {
+        diff = Math.max(diff, Math.abs(v - wb[i]![k]!));
+        norm = Math.max(norm, Math.abs(v));
+      });
+      worst = Math.max(worst, diff / Math.max(norm, 1e-12));
+    });
+    expect(worst).toBeLessThanOrEqual(1e-6);
+    expect(second.lastVal).toEqual(straight.lastVal);
+    a.dispose();
+    b.dispose();
   });
 
   const brats = resolve(dirname(fileURLToPath(import.meta.url)), "../../../../shared/data/brats");
