@@ -1,0 +1,79 @@
+// Public API of @brats/data. Everything not exported here is internal.
+export { DataError, type DataErrorCode } from "./errors.js";
+export {
+  CLASS_NAMES,
+  LABEL_CONVENTIONS,
+  NUM_CLASSES,
+  classLabels,
+  classRegionMasks,
+  classesToLabels,
+  labelToClassTable,
+  labelsToClasses,
+  regionMasks,
+  type LabelConvention,
+  type RegionMasks,
+  type RegionName,
+} from "./labels.js";
+export {
+  CASE_NAMINGS,
+  MODALITIES,
+  NAMING_SUFFIXES,
+  caseFileName,
+  discoverCases,
+  loadCase,
+  parseCaseFileName,
+  type CaseFileName,
+  type CaseFiles,
+  type CaseNaming,
+  type DiscoverOptions,
+  type LoadCaseOptions,
+  type LoadedCase,
+  type Modality,
+} from "./cases.js";
+export {
+  PHANTOM_TISSUES,
+  bratsLikeAffine,
+  generatePhantom,
+  writePhantomDataset,
+  type Phantom,
+  type PhantomDatasetOptions,
+  type PhantomOptions,
+  type PhantomTissue,
+} from "./phantom.js";
+export { createRng, deriveRngState, randomInt, uniform, type Rng } from "./rng.js";
+export {
+  preprocessCase,
+  undoPreprocess,
+  type PreprocessOptions,
+  type PreprocessRecord,
+  type PreprocessResult,
+  type UndoResult,
+  type Vec3,
+} from "./preprocess.js";
+export {
+  extractPatch,
+  foregroundIndex,
+  fromChannelsLast,
+  samplePatch,
+  toChannelsLast,
+  type ForegroundIndex,
+  type Patch,
+  type PatchSource,
+  type SamplePatchOptions,
+} from "./patches.js";
+export {
+  applyAugmentation,
+  augmentPatch,
+  drawAugmentation,
+  type AugmentOptions,
+  type AugmentParams,
+} from "./augment.js";
+export {
+  PatchLoader,
+  prepareCase,
+  type Batch,
+  type LoaderState,
+  type LoaderStats,
+  type PatchLoaderOptions,
+  type PrepareOptions,
+} from "./loader.js";
