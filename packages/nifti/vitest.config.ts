@@ -1,6 +1,3 @@
-import { defineProject } from "vitest/config";
+import { bratsProject } from "../../vitest.shared";
 
-export default defineProject({
-  resolve: { conditions: ["source"] },
-  test: { name: "nifti", include: ["src/**/*.test.ts"], testTimeout: 60_000 },
-});
+export default bratsProject("nifti", 60_000);

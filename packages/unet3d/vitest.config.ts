@@ -1,6 +1,3 @@
-import { defineProject } from "vitest/config";
+import { bratsProject } from "../../vitest.shared";
 
-export default defineProject({
-  resolve: { conditions: ["source"] },
-  test: { name: "unet3d", include: ["src/**/*.test.ts"], testTimeout: 120_000 },
-});
+export default bratsProject("unet3d", 120_000);

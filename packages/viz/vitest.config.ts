@@ -1,6 +1,3 @@
-import { defineProject } from "vitest/config";
+import { bratsProject } from "../../vitest.shared";
 
-export default defineProject({
-  resolve: { conditions: ["source"] },
-  test: { name: "viz", include: ["src/**/*.test.ts"], testTimeout: 60_000 },
-});
+export default bratsProject("viz", 60_000);
