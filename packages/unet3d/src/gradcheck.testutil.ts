@@ -26,7 +26,12 @@ export function numericGradient(
 }
 
 /** Largest |a − n| / (atol + rtol·max(|a|, |n|)) over the pairs: ≤ 1 means they agree. */
-export function worstMismatch(analytic: readonly number[], numeric: readonly number[], atol: number, rtol: number): number {
+export function worstMismatch(
+  analytic: readonly number[],
+  numeric: readonly number[],
+  atol: number,
+  rtol: number,
+): number {
   let worst = 0;
   analytic.forEach((a, i) => {
     const n = numeric[i] as number;

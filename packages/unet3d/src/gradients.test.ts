@@ -5,7 +5,12 @@ import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 import { numericGradient, sampleIndices, worstMismatch } from "./gradcheck.testutil.js";
 import { registerConv3DTransposeGradient } from "./gradients.js";
-import { BatchNormalization3D, GroupNormalization, InstanceNormalization, SpatialAttention3D } from "./layers.js";
+import {
+  BatchNormalization3D,
+  GroupNormalization,
+  InstanceNormalization,
+  SpatialAttention3D,
+} from "./layers.js";
 import { registerBratsLayers } from "./register.js";
 
 type Shape5 = [number, number, number, number, number];
@@ -19,11 +24,46 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: "k2 s2 valid (the U-Net up-convolution)", out: [1, 4, 4, 4, 4], dy: [1, 2, 2, 2, 3], filter: [2, 2, 2, 4, 3], strides: 2, pad: "valid" },
-  { name: "k3 s1 same, odd sizes", out: [1, 3, 5, 3, 2], dy: [1, 3, 5, 3, 2], filter: [3, 3, 3, 2, 2], strides: 1, pad: "same" },
-  { name: "k3 s2 same, odd output", out: [1, 5, 5, 5, 2], dy: [1, 3, 3, 3, 3], filter: [3, 3, 3, 2, 3], strides: 2, pad: "same" },
-  { name: "k2 s1 valid, batch 2", out: [2, 3, 3, 3, 1], dy: [2, 2, 2, 2, 2], filter: [2, 2, 2, 1, 2], strides: 1, pad: "valid" },
-  { name: "k1 s[1,2,1] valid", out: [1, 2, 4, 3, 3], dy: [1, 2, 2, 3, 2], filter: [1, 1, 1, 3, 2], strides: [1, 2, 1], pad: "valid" },
+  {
+    name: "k2 s2 valid (the U-Net up-convolution)",
+    out: [1, 4, 4, 4, 4],
+    dy: [1, 2, 2, 2, 3],
+    filter: [2, 2, 2, 4, 3],
+    strides: 2,
+    pad: "valid",
+  },
+  {
+    name: "k3 s1 same, odd sizes",
+    out: [1, 3, 5, 3, 2],
+    dy: [1, 3, 5, 3, 2],
+    filter: [3, 3, 3, 2, 2],
+    strides: 1,
+    pad: "same",
+  },
+  {
+    name: "k3 s2 same, odd output",
+    out: [1, 5, 5, 5, 2],
+    dy: [1, 3, 3, 3, 3],
+    filter: [3, 3, 3, 2, 3],
+    strides: 2,
+    pad: "same",
+  },
+  {
+    name: "k2 s1 valid, batch 2",
+    out: [2, 3, 3, 3, 1],
+    dy: [2, 2, 2, 2, 2],
+    filter: [2, 2, 2, 1, 2],
+    strides: 1,
+    pad: "valid",
+  },
+  {
+    name: "k1 s[1,2,1] valid",
+    out: [1, 2, 4, 3, 3],
+    dy: [1, 2, 2, 3, 2],
+    filter: [1, 1, 1, 3, 2],
+    strides: [1, 2, 1],
+    pad: "valid",
+  },
 ];
 
 function checkConvTransposeGrads(c: Case, seed: number): void {
@@ -31,7 +71,12 @@ function checkConvTransposeGrads(c: Case, seed: number): void {
   const filter = tf.randomNormal(c.filter, 0, 1, "float32", seed + 1);
   const probe = tf.randomNormal(c.out, 0, 1, "float32", seed + 2);
   const f = (a: tf.Tensor, w: tf.Tensor): tf.Scalar =>
-    tf.sum(tf.mul(tf.conv3dTranspose(a as tf.Tensor5D, w as tf.Tensor5D, c.out, c.strides, c.pad), probe));
+    tf.sum(
+      tf.mul(
+        tf.conv3dTranspose(a as tf.Tensor5D, w as tf.Tensor5D, c.out, c.strides, c.pad),
+        probe,
+      ),
+    );
   const [gDy, gFilter] = tf.grads(f)([dy, filter]) as [tf.Tensor, tf.Tensor];
   expect(gDy.shape).toEqual(c.dy);
   expect(gFilter.shape).toEqual(c.filter);
@@ -54,7 +99,8 @@ describe("Conv3DBackpropInputV2 gradient", () => {
   it("is missing from stock TF.js (tfjs#6323) until registered", () => {
     const dy = tf.ones([1, 1, 1, 1, 1]);
     const w = tf.ones([2, 2, 2, 1, 1]);
-    const f = (a: tf.Tensor): tf.Scalar => tf.sum(tf.conv3dTranspose(a as tf.Tensor5D, w as tf.Tensor5D, [1, 2, 2, 2, 1], 2, "valid"));
+    const f = (a: tf.Tensor): tf.Scalar =>
+      tf.sum(tf.conv3dTranspose(a as tf.Tensor5D, w as tf.Tensor5D, [1, 2, 2, 2, 1], 2, "valid"));
     expect(() => tf.grad(f)(dy)).toThrow(/Conv3DBackpropInputV2/);
     registerConv3DTransposeGradient();
     registerConv3DTransposeGradient(); // idempotent, no "overriding" registration
@@ -101,14 +147,20 @@ describe("Conv3DBackpropInputV2 gradient", () => {
   it("lets a Conv3DTranspose layer train (it learns a teacher up-convolution)", () => {
     registerBratsLayers();
     const input = tfl.input({ shape: [2, 2, 2, 2] });
-    const up = tfl.layers.conv3dTranspose({ filters: 1, kernelSize: 2, strides: 2, kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) });
+    const up = tfl.layers.conv3dTranspose({
+      filters: 1,
+      kernelSize: 2,
+      strides: 2,
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+    });
     const model = tfl.model({ inputs: input, outputs: up.apply(input) as tfl.SymbolicTensor });
     const x = tf.randomNormal([4, 2, 2, 2, 2], 0, 1, "float32", 5);
     // A target the layer can represent: another transposed convolution of the same input.
     const teacher = tf.randomNormal<tf.Rank.R5>([2, 2, 2, 1, 2], 0, 1, "float32", 6);
     const target = tf.conv3dTranspose(x as tf.Tensor5D, teacher, [4, 4, 4, 4, 1], 2, "valid");
     const opt = tf.train.adam(0.05);
-    const loss = (): tf.Scalar => tf.mean(tf.square(tf.sub(model.apply(x, { training: true }) as tf.Tensor, target)));
+    const loss = (): tf.Scalar =>
+      tf.mean(tf.square(tf.sub(model.apply(x, { training: true }) as tf.Tensor, target)));
     const first = loss().dataSync()[0]!;
     for (let step = 0; step < 60; step++) opt.minimize(loss);
     const last = loss().dataSync()[0]!;
@@ -128,11 +180,19 @@ describe("custom layer gradients against finite differences", () => {
       const layer = make();
       const x = tf.randomNormal([2, 3, 3, 2, 4], 0, 1, "float32", 21);
       const probe = tf.randomNormal([2, 3, 3, 2, 4], 0, 1, "float32", 22);
-      const f = (t: tf.Tensor): tf.Scalar => tf.sum(tf.mul(layer.apply(t, { training }) as tf.Tensor, probe));
+      const f = (t: tf.Tensor): tf.Scalar =>
+        tf.sum(tf.mul(layer.apply(t, { training }) as tf.Tensor, probe));
       const analytic = tf.grad(f)(x).dataSync();
       const idx = sampleIndices(x.size, 24);
       const numeric = numericGradient(f, x, idx, 1e-2);
-      expect(worstMismatch(idx.map((i) => analytic[i] as number), numeric, 3e-3, 3e-3)).toBeLessThanOrEqual(1);
+      expect(
+        worstMismatch(
+          idx.map((i) => analytic[i] as number),
+          numeric,
+          3e-3,
+          3e-3,
+        ),
+      ).toBeLessThanOrEqual(1);
       // And with respect to the layer's own weights.
       const { grads } = tf.variableGrads(() => f(x));
       for (const w of layer.trainableWeights) {
@@ -140,17 +200,30 @@ describe("custom layer gradients against finite differences", () => {
         expect(g, w.originalName).toBeDefined();
         const wVal = w.read();
         const wi = sampleIndices(wVal.size, 12);
-        const wn = numericGradient((v) => {
-          const saved = wVal.clone();
-          w.write(v);
-          try {
-            return f(x);
-          } finally {
-            w.write(saved);
-          }
-        }, wVal, wi, 1e-2);
+        const wn = numericGradient(
+          (v) => {
+            const saved = wVal.clone();
+            w.write(v);
+            try {
+              return f(x);
+            } finally {
+              w.write(saved);
+            }
+          },
+          wVal,
+          wi,
+          1e-2,
+        );
         const ga = g!.dataSync();
-        expect(worstMismatch(wi.map((i) => ga[i] as number), wn, 3e-3, 3e-3), w.originalName).toBeLessThanOrEqual(1);
+        expect(
+          worstMismatch(
+            wi.map((i) => ga[i] as number),
+            wn,
+            3e-3,
+            3e-3,
+          ),
+          w.originalName,
+        ).toBeLessThanOrEqual(1);
       }
     });
   }

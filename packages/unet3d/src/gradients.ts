@@ -28,11 +28,13 @@ const conv3DBackpropInputV2GradConfig: GradConfig = {
     return {
       dy: () => tf.conv3d(g, filter, strides, pad),
       filter: () =>
-        tf.engine().runKernel<tf.Tensor5D>(
-          tf.Conv3DBackpropFilterV2,
-          { x: g, dy },
-          filterAttrs as unknown as NamedAttrMap,
-        ),
+        tf
+          .engine()
+          .runKernel<tf.Tensor5D>(
+            tf.Conv3DBackpropFilterV2,
+            { x: g, dy },
+            filterAttrs as unknown as NamedAttrMap,
+          ),
     };
   },
 };

@@ -33,15 +33,32 @@ const freshDir = (): string => path.join(root, `m${dirCount++}`);
 /** A small model with every custom layer (and a Conv3DTranspose). */
 function everyLayerModel(seed: number): tfl.LayersModel {
   const input = tfl.input({ shape: [4, 4, 4, 3] });
-  const s = (l: tfl.layers.Layer, x: tfl.SymbolicTensor): tfl.SymbolicTensor => l.apply(x) as tfl.SymbolicTensor;
-  let x = s(tfl.layers.conv3d({ filters: 4, kernelSize: 3, padding: "same", kernelInitializer: tfl.initializers.glorotUniform({ seed }) }), input);
+  const s = (l: tfl.layers.Layer, x: tfl.SymbolicTensor): tfl.SymbolicTensor =>
+    l.apply(x) as tfl.SymbolicTensor;
+  let x = s(
+    tfl.layers.conv3d({
+      filters: 4,
+      kernelSize: 3,
+      padding: "same",
+      kernelInitializer: tfl.initializers.glorotUniform({ seed }),
+    }),
+    input,
+  );
   x = s(new BatchNormalization3D({ name: "bn" }), x);
   x = s(new InstanceNormalization({ name: "in" }), x);
   x = s(new GroupNormalization({ groups: 2, name: "gn" }), x);
   x = s(new SpatialAttention3D({ kernelSize: 3, seed: seed + 1, name: "att" }), x);
   x = s(new SpatialDropout3D({ rate: 0.25, seed: seed + 2, name: "drop" }), x);
   x = s(tfl.layers.maxPooling3d({ poolSize: 2 }), x);
-  x = s(tfl.layers.conv3dTranspose({ filters: 2, kernelSize: 2, strides: 2, kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 3 }) }), x);
+  x = s(
+    tfl.layers.conv3dTranspose({
+      filters: 2,
+      kernelSize: 2,
+      strides: 2,
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 3 }),
+    }),
+    x,
+  );
   x = s(new UpSampling3D({ size: [1, 2, 1], name: "up" }), x);
   return tfl.model({ inputs: input, outputs: x, name: "every_layer" });
 }
@@ -63,7 +80,9 @@ function bits(model: tfl.LayersModel): Array<{ name: string; shape: number[]; sh
     return {
       name: w.originalName,
       shape: w.shape as number[],
-      sha256: createHash("sha256").update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)).digest("hex"),
+      sha256: createHash("sha256")
+        .update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+        .digest("hex"),
     };
   });
 }
@@ -76,7 +95,9 @@ describe("folderIO / saveModel / loadModel", () => {
     await saveModel(model, dir);
     expect((await fs.readdir(dir)).sort()).toEqual([MODEL_JSON, WEIGHTS_BIN]);
     const loaded = await loadModel(dir);
-    expect(loaded.layers.map((l) => l.getClassName())).toEqual(model.layers.map((l) => l.getClassName()));
+    expect(loaded.layers.map((l) => l.getClassName())).toEqual(
+      model.layers.map((l) => l.getClassName()),
+    );
     expect(bits(loaded)).toEqual(bits(model));
     const x = tf.randomNormal([2, 4, 4, 4, 3], 0, 1, "float32", 30);
     const a = (model.predict(x) as tf.Tensor).dataSync();
@@ -95,7 +116,11 @@ describe("folderIO / saveModel / loadModel", () => {
     expect(json.modelTopology.class_name).toBe("Model");
     expect(json.weightsManifest).toHaveLength(1);
     expect(json.weightsManifest[0].paths).toEqual([WEIGHTS_BIN]);
-    const specs = json.weightsManifest[0].weights as Array<{ name: string; shape: number[]; dtype: string }>;
+    const specs = json.weightsManifest[0].weights as Array<{
+      name: string;
+      shape: number[];
+      dtype: string;
+    }>;
     expect(specs.map((s) => s.name)).toEqual(model.weights.map((w) => w.originalName));
     const floats = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
     expect((await fs.stat(path.join(dir, WEIGHTS_BIN))).size).toBe(4 * floats);
@@ -104,14 +129,24 @@ describe("folderIO / saveModel / loadModel", () => {
   });
 
   it("round-trips the U-Net (instance norm, up-sampling, regions) with its stored configuration", async () => {
-    const model = createUNet3D({ depth: 2, baseFilters: 4, normalization: "instance", upsampling: "upsample", outputs: "regions", seed: 3, modalities: ["flair", "t1ce"] });
+    const model = createUNet3D({
+      depth: 2,
+      baseFilters: 4,
+      normalization: "instance",
+      upsampling: "upsample",
+      outputs: "regions",
+      seed: 3,
+      modalities: ["flair", "t1ce"],
+    });
     const dir = freshDir();
     await saveModel(model, dir);
     const loaded = await loadModel(dir);
     expect(bits(loaded)).toEqual(bits(model));
     expect(unet3dConfigOf(loaded)).toEqual(unet3dConfigOf(model));
     const x = tf.randomNormal([1, 8, 8, 8, 2], 0, 1, "float32", 4);
-    expect(Array.from((loaded.predict(x) as tf.Tensor).dataSync())).toEqual(Array.from((model.predict(x) as tf.Tensor).dataSync()));
+    expect(Array.from((loaded.predict(x) as tf.Tensor).dataSync())).toEqual(
+      Array.from((model.predict(x) as tf.Tensor).dataSync()),
+    );
   });
 
   it("round-trips a default-size U-Net (batch norm) bit for bit", async () => {
@@ -180,7 +215,9 @@ describe("folderIO / saveModel / loadModel", () => {
     await expect(loadModel(dir)).rejects.toMatchObject({ code: "BAD_MODEL" });
     await fs.writeFile(path.join(dir, MODEL_JSON), JSON.stringify({ weightsManifest: [] }));
     await expect(loadModel(dir)).rejects.toMatchObject({ code: "BAD_MODEL" });
-    await expect(loadModel(path.join(root, "does-not-exist"))).rejects.toMatchObject({ code: "IO" });
+    await expect(loadModel(path.join(root, "does-not-exist"))).rejects.toMatchObject({
+      code: "IO",
+    });
   });
 
   it("refuses weight paths outside the folder", async () => {

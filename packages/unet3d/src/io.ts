@@ -31,7 +31,11 @@ interface WeightsIntegrity {
 type ModelJSONWithIntegrity = tf.io.ModelJSON & { weightsIntegrity?: WeightsIntegrity };
 
 function ioError(message: string, cause: unknown): UNet3DError {
-  return new UNet3DError("IO", `${message}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  return new UNet3DError(
+    "IO",
+    `${message}: ${cause instanceof Error ? cause.message : String(cause)}`,
+    { cause },
+  );
 }
 
 function sha256(bytes: Uint8Array): string {
@@ -83,7 +87,9 @@ async function syncDir(dir: string): Promise<void> {
 }
 
 function matches(bytes: Uint8Array | null, integrity: WeightsIntegrity): bytes is Uint8Array {
-  return bytes !== null && bytes.byteLength === integrity.bytes && sha256(bytes) === integrity.sha256;
+  return (
+    bytes !== null && bytes.byteLength === integrity.bytes && sha256(bytes) === integrity.sha256
+  );
 }
 
 async function readModelJSON(dir: string): Promise<ModelJSONWithIntegrity | null> {
@@ -93,7 +99,9 @@ async function readModelJSON(dir: string): Promise<ModelJSONWithIntegrity | null
   try {
     parsed = JSON.parse(new TextDecoder().decode(raw));
   } catch (err) {
-    throw new UNet3DError("BAD_MODEL", `${path.join(dir, MODEL_JSON)} is not valid JSON`, { cause: err });
+    throw new UNet3DError("BAD_MODEL", `${path.join(dir, MODEL_JSON)} is not valid JSON`, {
+      cause: err,
+    });
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new UNet3DError("BAD_MODEL", `${path.join(dir, MODEL_JSON)} is not a JSON object`);
@@ -132,9 +140,15 @@ function weightBytes(data: tf.io.WeightData | undefined): Uint8Array {
   return new Uint8Array(tf.io.CompositeArrayBuffer.join(data));
 }
 
-async function saveArtifacts(dir: string, artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
+async function saveArtifacts(
+  dir: string,
+  artifacts: tf.io.ModelArtifacts,
+): Promise<tf.io.SaveResult> {
   if (artifacts.modelTopology instanceof ArrayBuffer) {
-    throw new UNet3DError("BAD_MODEL", "folderIO saves layers models (JSON topology), not binary graph models");
+    throw new UNet3DError(
+      "BAD_MODEL",
+      "folderIO saves layers models (JSON topology), not binary graph models",
+    );
   }
   const bytes = weightBytes(artifacts.weightData);
   const json: ModelJSONWithIntegrity = {
@@ -147,9 +161,11 @@ async function saveArtifacts(dir: string, artifacts: tf.io.ModelArtifacts): Prom
   };
   if (artifacts.trainingConfig != null) json.trainingConfig = artifacts.trainingConfig;
   if (artifacts.signature != null) json.signature = artifacts.signature;
-  if (artifacts.userDefinedMetadata != null) json.userDefinedMetadata = artifacts.userDefinedMetadata;
+  if (artifacts.userDefinedMetadata != null)
+    json.userDefinedMetadata = artifacts.userDefinedMetadata;
   if (artifacts.modelInitializer != null) json.modelInitializer = artifacts.modelInitializer;
-  if (artifacts.initializerSignature != null) json.initializerSignature = artifacts.initializerSignature;
+  if (artifacts.initializerSignature != null)
+    json.initializerSignature = artifacts.initializerSignature;
 
   const tmpFiles: string[] = [];
   try {
@@ -186,7 +202,10 @@ function expectedBytes(specs: tf.io.WeightsManifestEntry[]): number | null {
   let total = 0;
   for (const spec of specs) {
     const count = spec.shape.reduce((a, b) => a * b, 1);
-    const per = spec.quantization !== undefined ? QUANT_BYTES[spec.quantization.dtype] : DTYPE_BYTES[spec.dtype];
+    const per =
+      spec.quantization !== undefined
+        ? QUANT_BYTES[spec.quantization.dtype]
+        : DTYPE_BYTES[spec.dtype];
     if (per === undefined) return null;
     total += count * per;
   }
@@ -194,8 +213,17 @@ function expectedBytes(specs: tf.io.WeightsManifestEntry[]): number | null {
 }
 
 function checkWeightFileName(name: unknown, dir: string): string {
-  if (typeof name !== "string" || name === "" || name !== path.basename(name) || name === "." || name === "..") {
-    throw new UNet3DError("BAD_MODEL", `weights path ${JSON.stringify(name)} in ${dir}/${MODEL_JSON} must be a file name in that folder`);
+  if (
+    typeof name !== "string" ||
+    name === "" ||
+    name !== path.basename(name) ||
+    name === "." ||
+    name === ".."
+  ) {
+    throw new UNet3DError(
+      "BAD_MODEL",
+      `weights path ${JSON.stringify(name)} in ${dir}/${MODEL_JSON} must be a file name in that folder`,
+    );
   }
   return name;
 }
@@ -234,7 +262,11 @@ async function loadArtifacts(dir: string): Promise<tf.io.ModelArtifacts> {
     const parts: Uint8Array[] = [];
     for (const file of files) {
       const bytes = await readIfExists(path.join(dir, file));
-      if (bytes === null) throw new UNet3DError("IO", `weights file ${file} listed in ${dir}/${MODEL_JSON} is missing`);
+      if (bytes === null)
+        throw new UNet3DError(
+          "IO",
+          `weights file ${file} listed in ${dir}/${MODEL_JSON} is missing`,
+        );
       parts.push(bytes);
     }
     data = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
@@ -246,7 +278,10 @@ async function loadArtifacts(dir: string): Promise<tf.io.ModelArtifacts> {
   }
   const need = expectedBytes(specs);
   if (need !== null && need !== data.byteLength) {
-    throw new UNet3DError("WEIGHTS_MISMATCH", `${dir}: the manifest needs ${need} weight bytes, the files hold ${data.byteLength}`);
+    throw new UNet3DError(
+      "WEIGHTS_MISMATCH",
+      `${dir}: the manifest needs ${need} weight bytes, the files hold ${data.byteLength}`,
+    );
   }
   // A fresh ArrayBuffer holding exactly the weight bytes (Buffers may share a larger pool).
   const weightData = data.slice().buffer;

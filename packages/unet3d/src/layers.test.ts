@@ -25,7 +25,10 @@ function values(t: tf.Tensor): number[] {
 function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-6): void {
   expect(actual.length).toBe(expected.length);
   for (let i = 0; i < expected.length; i++) {
-    expect(Math.abs((actual[i] as number) - (expected[i] as number)), `element ${i}`).toBeLessThanOrEqual(tol);
+    expect(
+      Math.abs((actual[i] as number) - (expected[i] as number)),
+      `element ${i}`,
+    ).toBeLessThanOrEqual(tol);
   }
 }
 
@@ -86,7 +89,7 @@ describe("SpatialAttention3D", () => {
     const bias = values(biasT)[0]!;
     const xs = values(x);
     const at = (b: number, i: number, j: number, l: number, ch: number): number =>
-      xs[((((b * d + i) * h + j) * w + l) * c) + ch]!;
+      xs[(((b * d + i) * h + j) * w + l) * c + ch]!;
     const maps = (b: number, i: number, j: number, l: number): [number, number] => {
       let sum = 0;
       let max = -Infinity;
@@ -112,7 +115,7 @@ describe("SpatialAttention3D", () => {
                 }
             const gate = 1 / (1 + Math.exp(-logit));
             for (let ch = 0; ch < c; ch++) {
-              const idx = ((((b * d + i) * h + j) * w + l) * c) + ch;
+              const idx = (((b * d + i) * h + j) * w + l) * c + ch;
               expect(Math.abs(y[idx]! - at(b, i, j, l, ch) * gate)).toBeLessThan(1e-5);
             }
           }
@@ -133,7 +136,9 @@ describe("SpatialAttention3D", () => {
   it("rejects even kernels and non-5D input", () => {
     expect(() => new SpatialAttention3D({ kernelSize: 2 })).toThrow(UNet3DError);
     const layer = new SpatialAttention3D();
-    expect(() => layer.build([4, 4, 4, 2])).toThrowError(expect.objectContaining({ code: "SHAPE_MISMATCH" }));
+    expect(() => layer.build([4, 4, 4, 2])).toThrowError(
+      expect.objectContaining({ code: "SHAPE_MISMATCH" }),
+    );
   });
 });
 
@@ -147,32 +152,51 @@ describe("BatchNormalization3D", () => {
     const y = values(layer.apply(X(), { training: true }) as tf.Tensor);
     const s0 = Math.sqrt(1.25 + 1e-5);
     const s1 = Math.sqrt(3 + 1e-5);
-    expectClose(y, [-1.5 / s0, -1 / s1, -0.5 / s0, -1 / s1, 0.5 / s0, -1 / s1, 1.5 / s0, 3 / s1], 2e-6);
+    expectClose(
+      y,
+      [-1.5 / s0, -1 / s1, -0.5 / s0, -1 / s1, 0.5 / s0, -1 / s1, 1.5 / s0, 3 / s1],
+      2e-6,
+    );
     const [gamma, beta, movingMean, movingVariance] = layer.getWeights().map(values);
     expect(gamma).toEqual([1, 1]);
     expect(beta).toEqual([0, 0]);
     // momentum 0.9: 0.9·0 + 0.1·mean, 0.9·1 + 0.1·unbiased variance.
     expectClose(movingMean!, [0.25, 0.1], 1e-7);
     expectClose(movingVariance!, [0.9 + 0.1 * (5 / 3), 0.9 + 0.1 * 4], 1e-6);
-    expect(layer.trainableWeights.map((w) => w.originalName.split("/").pop())).toEqual(["gamma", "beta"]);
-    expect(layer.nonTrainableWeights.map((w) => w.originalName.split("/").pop())).toEqual(["moving_mean", "moving_variance"]);
+    expect(layer.trainableWeights.map((w) => w.originalName.split("/").pop())).toEqual([
+      "gamma",
+      "beta",
+    ]);
+    expect(layer.nonTrainableWeights.map((w) => w.originalName.split("/").pop())).toEqual([
+      "moving_mean",
+      "moving_variance",
+    ]);
   });
 
   it("uses the moving statistics and gamma/beta at inference, and leaves them alone", () => {
     const layer = new BatchNormalization3D({ momentum: 0.5, epsilon: 1e-3 });
     layer.build([null, 1, 2, 1, 2]);
-    layer.setWeights([tf.tensor1d([2, 3]), tf.tensor1d([1, -1]), tf.tensor1d([2, 0]), tf.tensor1d([4, 0.25])]);
+    layer.setWeights([
+      tf.tensor1d([2, 3]),
+      tf.tensor1d([1, -1]),
+      tf.tensor1d([2, 0]),
+      tf.tensor1d([4, 0.25]),
+    ]);
     const y = values(layer.apply(X()) as tf.Tensor);
     const a = Math.sqrt(4 + 1e-3);
     const b = Math.sqrt(0.25 + 1e-3);
-    const expected = [1, 0, 2, 0, 3, 0, 4, 4].map((v, i) => (i % 2 === 0 ? (2 * (v - 2)) / a + 1 : (3 * v) / b - 1));
+    const expected = [1, 0, 2, 0, 3, 0, 4, 4].map((v, i) =>
+      i % 2 === 0 ? (2 * (v - 2)) / a + 1 : (3 * v) / b - 1,
+    );
     expectClose(y, expected, 2e-6);
     expect(values(layer.getWeights()[2]!)).toEqual([2, 0]);
     expect(layer.countParams()).toBe(8);
   });
 
   it("rejects a momentum outside [0, 1]", () => {
-    expect(() => new BatchNormalization3D({ momentum: 1.5 })).toThrowError(expect.objectContaining({ code: "BAD_CONFIG" }));
+    expect(() => new BatchNormalization3D({ momentum: 1.5 })).toThrowError(
+      expect.objectContaining({ code: "BAD_CONFIG" }),
+    );
   });
 });
 
@@ -188,8 +212,22 @@ describe("InstanceNormalization", () => {
     const s1 = Math.sqrt(75 + 1e-5);
     const s2 = Math.sqrt(1 + 1e-5);
     const expected = [
-      (2 * -1.5) / s0, 3, (2 * -0.5) / s0, 3, (2 * 0.5) / s0, 3, (2 * 1.5) / s0, 3,
-      (2 * -5) / s1, 3 - 1 / s2, (2 * -5) / s1, 3 + 1 / s2, (2 * -5) / s1, 3 - 1 / s2, (2 * 15) / s1, 3 + 1 / s2,
+      (2 * -1.5) / s0,
+      3,
+      (2 * -0.5) / s0,
+      3,
+      (2 * 0.5) / s0,
+      3,
+      (2 * 1.5) / s0,
+      3,
+      (2 * -5) / s1,
+      3 - 1 / s2,
+      (2 * -5) / s1,
+      3 + 1 / s2,
+      (2 * -5) / s1,
+      3 - 1 / s2,
+      (2 * 15) / s1,
+      3 + 1 / s2,
     ];
     expectClose(values(layer.apply(x) as tf.Tensor), expected, 2e-6);
     expect(layer.countParams()).toBe(4);
@@ -280,7 +318,9 @@ describe("SpatialDropout3D", () => {
 
   it("rejects rates outside [0, 1)", () => {
     for (const rate of [-0.1, 1, Number.NaN]) {
-      expect(() => new SpatialDropout3D({ rate })).toThrowError(expect.objectContaining({ code: "BAD_CONFIG" }));
+      expect(() => new SpatialDropout3D({ rate })).toThrowError(
+        expect.objectContaining({ code: "BAD_CONFIG" }),
+      );
     }
   });
 });
@@ -304,13 +344,17 @@ describe("UpSampling3D", () => {
     const layer = new UpSampling3D({ size: [2, 1, 3] });
     const y = layer.apply(x) as tf.Tensor;
     expect(y.shape).toEqual([1, 2, 2, 3, 2]);
-    expect(values(y)).toEqual([1, 10, 1, 10, 1, 10, 2, 20, 2, 20, 2, 20, 1, 10, 1, 10, 1, 10, 2, 20, 2, 20, 2, 20]);
+    expect(values(y)).toEqual([
+      1, 10, 1, 10, 1, 10, 2, 20, 2, 20, 2, 20, 1, 10, 1, 10, 1, 10, 2, 20, 2, 20, 2, 20,
+    ]);
     expect(layer.computeOutputShape([null, 4, null, 5, 2])).toEqual([null, 8, null, 15, 2]);
   });
 
   it("sums the gradient over each repeated block", () => {
     const x = tf.randomNormal([1, 2, 3, 2, 2], 0, 1, "float32", 2);
-    const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(new UpSampling3D({ size: [2, 3, 1] }).apply(t) as tf.Tensor, 2)))(x);
+    const g = tf.grad((t: tf.Tensor) =>
+      tf.sum(tf.mul(new UpSampling3D({ size: [2, 3, 1] }).apply(t) as tf.Tensor, 2)),
+    )(x);
     expect(values(g)).toEqual(new Array(24).fill(12));
   });
 });
@@ -320,20 +364,38 @@ describe("serialisation of the custom layers", () => {
     registerBratsLayers();
     registerBratsLayers(); // idempotent
     const input = tfl.input({ shape: [4, 4, 4, 4] });
-    let x = new BatchNormalization3D({ momentum: 0.8, name: "bn" }).apply(input) as tfl.SymbolicTensor;
+    let x = new BatchNormalization3D({ momentum: 0.8, name: "bn" }).apply(
+      input,
+    ) as tfl.SymbolicTensor;
     x = new InstanceNormalization({ epsilon: 1e-4, name: "in" }).apply(x) as tfl.SymbolicTensor;
-    x = new GroupNormalization({ groups: 2, center: false, name: "gn" }).apply(x) as tfl.SymbolicTensor;
-    x = new SpatialAttention3D({ kernelSize: 3, seed: 1, name: "att" }).apply(x) as tfl.SymbolicTensor;
+    x = new GroupNormalization({ groups: 2, center: false, name: "gn" }).apply(
+      x,
+    ) as tfl.SymbolicTensor;
+    x = new SpatialAttention3D({ kernelSize: 3, seed: 1, name: "att" }).apply(
+      x,
+    ) as tfl.SymbolicTensor;
     x = new SpatialDropout3D({ rate: 0.2, seed: 8, name: "drop" }).apply(x) as tfl.SymbolicTensor;
     x = new UpSampling3D({ size: [1, 2, 2], name: "up" }).apply(x) as tfl.SymbolicTensor;
     const model = tfl.model({ inputs: input, outputs: x });
     const text = JSON.stringify(model.toJSON(null, false));
-    for (const name of ["BatchNormalization3D", "InstanceNormalization", "GroupNormalization", "SpatialAttention3D", "SpatialDropout3D", "UpSampling3D"]) {
+    for (const name of [
+      "BatchNormalization3D",
+      "InstanceNormalization",
+      "GroupNormalization",
+      "SpatialAttention3D",
+      "SpatialDropout3D",
+      "UpSampling3D",
+    ]) {
       expect(text).toContain(`"class_name":"${name}"`);
     }
     const copy = await tfl.models.modelFromJSON({ modelTopology: JSON.parse(text) });
     const configs = Object.fromEntries(copy.layers.map((l) => [l.name, l.getConfig()]));
-    expect(configs["bn"]).toMatchObject({ momentum: 0.8, epsilon: 1e-5, center: true, scale: true });
+    expect(configs["bn"]).toMatchObject({
+      momentum: 0.8,
+      epsilon: 1e-5,
+      center: true,
+      scale: true,
+    });
     expect(configs["in"]).toMatchObject({ epsilon: 1e-4, center: true, scale: true });
     expect(configs["gn"]).toMatchObject({ groups: 2, center: false, scale: true });
     expect(configs["att"]).toMatchObject({ kernelSize: 3, seed: 1 });
@@ -350,7 +412,9 @@ describe("the layers on the wasm backend", () => {
       let x = new BatchNormalization3D({ name: "bn" }).apply(input) as tfl.SymbolicTensor;
       x = new InstanceNormalization({ name: "in" }).apply(x) as tfl.SymbolicTensor;
       x = new GroupNormalization({ groups: 2, name: "gn" }).apply(x) as tfl.SymbolicTensor;
-      x = new SpatialAttention3D({ kernelSize: 3, seed: 1, name: "att" }).apply(x) as tfl.SymbolicTensor;
+      x = new SpatialAttention3D({ kernelSize: 3, seed: 1, name: "att" }).apply(
+        x,
+      ) as tfl.SymbolicTensor;
       x = new UpSampling3D({ name: "up" }).apply(x) as tfl.SymbolicTensor;
       return tfl.model({ inputs: input, outputs: x });
     };

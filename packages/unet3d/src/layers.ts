@@ -17,7 +17,10 @@ type Kwargs = Record<string, unknown>;
 function oneTensor(inputs: tf.Tensor | tf.Tensor[], layer: string): tf.Tensor {
   if (Array.isArray(inputs)) {
     if (inputs.length !== 1 || inputs[0] === undefined) {
-      throw new UNet3DError("SHAPE_MISMATCH", `${layer} expects exactly one input tensor, got ${inputs.length}`);
+      throw new UNet3DError(
+        "SHAPE_MISMATCH",
+        `${layer} expects exactly one input tensor, got ${inputs.length}`,
+      );
     }
     return inputs[0];
   }
@@ -29,7 +32,10 @@ function oneShape(inputShape: Shape | Shape[], layer: string): Shape {
   if (inputShape.length > 0 && Array.isArray(inputShape[0])) {
     const shapes = inputShape as Shape[];
     if (shapes.length !== 1 || shapes[0] === undefined) {
-      throw new UNet3DError("SHAPE_MISMATCH", `${layer} expects exactly one input, got ${shapes.length}`);
+      throw new UNet3DError(
+        "SHAPE_MISMATCH",
+        `${layer} expects exactly one input, got ${shapes.length}`,
+      );
     }
     return shapes[0];
   }
@@ -52,7 +58,8 @@ function isTraining(kwargs: Kwargs | undefined): boolean {
 /** JSON turns `undefined` into `null`; treat both as "not given". */
 function optionalSeed(seed: number | null | undefined): number | undefined {
   if (seed === null || seed === undefined) return undefined;
-  if (!Number.isFinite(seed)) throw new UNet3DError("BAD_CONFIG", `seed must be a finite number, got ${seed}`);
+  if (!Number.isFinite(seed))
+    throw new UNet3DError("BAD_CONFIG", `seed must be a finite number, got ${seed}`);
   return seed;
 }
 
@@ -86,7 +93,10 @@ export class SpatialDropout3D extends tfl.layers.Layer {
   constructor(args: SpatialDropout3DArgs) {
     super(args);
     if (!(Number.isFinite(args.rate) && args.rate >= 0 && args.rate < 1)) {
-      throw new UNet3DError("BAD_CONFIG", `SpatialDropout3D rate must be in [0, 1), got ${args.rate}`);
+      throw new UNet3DError(
+        "BAD_CONFIG",
+        `SpatialDropout3D rate must be in [0, 1), got ${args.rate}`,
+      );
     }
     this.rate = args.rate;
     this.seed = optionalSeed(args.seed);
@@ -144,7 +154,10 @@ export class SpatialAttention3D extends tfl.layers.Layer {
     this.kernelSize = positiveInt(args.kernelSize ?? 1, "SpatialAttention3D kernelSize");
     if (this.kernelSize % 2 !== 1) {
       // An even kernel with 'same' padding shifts the attention map by half a voxel.
-      throw new UNet3DError("BAD_CONFIG", `SpatialAttention3D kernelSize must be odd, got ${this.kernelSize}`);
+      throw new UNet3DError(
+        "BAD_CONFIG",
+        `SpatialAttention3D kernelSize must be odd, got ${this.kernelSize}`,
+      );
     }
     this.seed = optionalSeed(args.seed);
   }
@@ -231,7 +244,10 @@ function groupNormalize(
     for (let i = 1; i < shape.length - 1; i++) spatial *= shape[i] as number;
     const grouped = tf.reshape(x, [n, spatial, groups, c / groups]);
     const { mean, variance } = tf.moments(grouped, [1, 3], true);
-    const normalized = tf.reshape(tf.mul(tf.sub(grouped, mean), tf.rsqrt(tf.add(variance, epsilon))), shape);
+    const normalized = tf.reshape(
+      tf.mul(tf.sub(grouped, mean), tf.rsqrt(tf.add(variance, epsilon))),
+      shape,
+    );
     let y = normalized;
     if (gamma !== null) y = tf.mul(y, gamma);
     if (beta !== null) y = tf.add(y, beta);
@@ -262,7 +278,10 @@ abstract class ChannelGroupNorm extends tfl.layers.Layer {
   override build(inputShape: Shape | Shape[]): void {
     const shape = oneShape(inputShape, this.getClassName());
     if (shape.length < 3) {
-      throw new UNet3DError("SHAPE_MISMATCH", `${this.getClassName()} expects [N, ..., C] with rank >= 3`);
+      throw new UNet3DError(
+        "SHAPE_MISMATCH",
+        `${this.getClassName()} expects [N, ..., C] with rank >= 3`,
+      );
     }
     const channels = shape[shape.length - 1];
     if (channels === null || channels === undefined) {
@@ -270,10 +289,24 @@ abstract class ChannelGroupNorm extends tfl.layers.Layer {
     }
     this.groupsFor(channels);
     if (this.scale) {
-      this.gamma = this.addWeight("gamma", [channels], "float32", tfl.initializers.ones(), undefined, true);
+      this.gamma = this.addWeight(
+        "gamma",
+        [channels],
+        "float32",
+        tfl.initializers.ones(),
+        undefined,
+        true,
+      );
     }
     if (this.center) {
-      this.beta = this.addWeight("beta", [channels], "float32", tfl.initializers.zeros(), undefined, true);
+      this.beta = this.addWeight(
+        "beta",
+        [channels],
+        "float32",
+        tfl.initializers.zeros(),
+        undefined,
+        true,
+      );
     }
     this.built = true;
   }
@@ -388,16 +421,47 @@ export class BatchNormalization3D extends tfl.layers.Layer {
     const shape = oneShape(inputShape, "BatchNormalization3D");
     const channels = shape[shape.length - 1];
     if (shape.length < 2 || channels === null || channels === undefined) {
-      throw new UNet3DError("SHAPE_MISMATCH", "BatchNormalization3D needs rank >= 2 and a known channel count");
+      throw new UNet3DError(
+        "SHAPE_MISMATCH",
+        "BatchNormalization3D needs rank >= 2 and a known channel count",
+      );
     }
     if (this.scale) {
-      this.gamma = this.addWeight("gamma", [channels], "float32", tfl.initializers.ones(), undefined, true);
+      this.gamma = this.addWeight(
+        "gamma",
+        [channels],
+        "float32",
+        tfl.initializers.ones(),
+        undefined,
+        true,
+      );
     }
     if (this.center) {
-      this.beta = this.addWeight("beta", [channels], "float32", tfl.initializers.zeros(), undefined, true);
+      this.beta = this.addWeight(
+        "beta",
+        [channels],
+        "float32",
+        tfl.initializers.zeros(),
+        undefined,
+        true,
+      );
     }
-    this.movingMean = this.addWeight("moving_mean", [channels], "float32", tfl.initializers.zeros(), undefined, false);
-    this.movingVariance = this.addWeight("moving_variance", [channels], "float32", tfl.initializers.ones(), undefined, false);
+    this.movingMean = this.addWeight(
+      "moving_mean",
+      [channels],
+      "float32",
+      tfl.initializers.zeros(),
+      undefined,
+      false,
+    );
+    this.movingVariance = this.addWeight(
+      "moving_variance",
+      [channels],
+      "float32",
+      tfl.initializers.ones(),
+      undefined,
+      false,
+    );
     this.built = true;
   }
 
@@ -420,7 +484,14 @@ export class BatchNormalization3D extends tfl.layers.Layer {
       // [M, C]: tf.batchNorm (the fused kernel) handles rank <= 4 only.
       const flat = tf.reshape(x, [count, channels]);
       if (!isTraining(kwargs)) {
-        const y = tf.batchNorm(flat, movingMean.read(), movingVariance.read(), beta, gamma, this.epsilon);
+        const y = tf.batchNorm(
+          flat,
+          movingMean.read(),
+          movingVariance.read(),
+          beta,
+          gamma,
+          this.epsilon,
+        );
         return tf.reshape(y, x.shape);
       }
       const { mean, variance } = tf.moments(flat, 0);
@@ -463,7 +534,10 @@ export class UpSampling3D extends tfl.layers.Layer {
     const size = args.size ?? 2;
     const triple: number[] = typeof size === "number" ? [size, size, size] : [...size];
     if (triple.length !== 3) {
-      throw new UNet3DError("BAD_CONFIG", `UpSampling3D size needs 3 factors, got ${triple.length}`);
+      throw new UNet3DError(
+        "BAD_CONFIG",
+        `UpSampling3D size needs 3 factors, got ${triple.length}`,
+      );
     }
     this.size = triple.map((s) => positiveInt(s, "UpSampling3D size")) as [number, number, number];
   }
@@ -471,7 +545,9 @@ export class UpSampling3D extends tfl.layers.Layer {
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {
     const shape = oneShape(inputShape, "UpSampling3D");
     requireRank(shape, 5, "UpSampling3D");
-    return shape.map((d, i) => (i >= 1 && i <= 3 && d !== null ? d * (this.size[i - 1] as number) : d));
+    return shape.map((d, i) =>
+      i >= 1 && i <= 3 && d !== null ? d * (this.size[i - 1] as number) : d,
+    );
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {

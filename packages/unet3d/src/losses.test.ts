@@ -28,24 +28,56 @@ describe("loss values worked out by hand", () => {
     ["softDice, smooth 0", () => scalar(softDiceLoss(T2(), P2(), { smooth: 0 })), 10 / 33],
     // (1.6 + 1)/(2.2 + 1) = 13/16, (1.2 + 1)/(1.8 + 1) = 11/14 → 1 − 179/224.
     ["softDice, smooth 1", () => scalar(softDiceLoss(T2(), P2(), { smooth: 1 })), 45 / 224],
-    ["categorical CE", () => scalar(categoricalCrossEntropy(T2(), P2())), -(Math.log(0.8) + Math.log(0.6)) / 2],
-    ["Dice + CE, smooth 0", () => scalar(diceCELoss(T2(), P2(), { smooth: 0 })), 10 / 33 - (Math.log(0.8) + Math.log(0.6)) / 2],
+    [
+      "categorical CE",
+      () => scalar(categoricalCrossEntropy(T2(), P2())),
+      -(Math.log(0.8) + Math.log(0.6)) / 2,
+    ],
+    [
+      "Dice + CE, smooth 0",
+      () => scalar(diceCELoss(T2(), P2(), { smooth: 0 })),
+      10 / 33 - (Math.log(0.8) + Math.log(0.6)) / 2,
+    ],
     // Batch and space are pooled per class: sample 0 perfect, sample 1 split 50/50 →
     // class 0: 2·1/(1 + 1.5) = 0.8, class 1: 2·0.5/(1 + 0.5) = 2/3 → 1 − 11/15.
     [
       "softDice pools the batch",
-      () => scalar(softDiceLoss(tf.tensor5d([1, 0, 0, 1], [2, 1, 1, 1, 2]), tf.tensor5d([1, 0, 0.5, 0.5], [2, 1, 1, 1, 2]), { smooth: 0 })),
+      () =>
+        scalar(
+          softDiceLoss(
+            tf.tensor5d([1, 0, 0, 1], [2, 1, 1, 1, 2]),
+            tf.tensor5d([1, 0, 0.5, 0.5], [2, 1, 1, 1, 2]),
+            { smooth: 0 },
+          ),
+        ),
       4 / 15,
     ],
     // A class absent from truth and prediction scores Dice 1 thanks to the smoothing.
     [
       "softDice, perfect with an absent class",
-      () => scalar(softDiceLoss(tf.tensor5d([1, 0, 0, 1, 0, 0], [1, 1, 1, 2, 3]), tf.tensor5d([1, 0, 0, 1, 0, 0], [1, 1, 1, 2, 3]))),
+      () =>
+        scalar(
+          softDiceLoss(
+            tf.tensor5d([1, 0, 0, 1, 0, 0], [1, 1, 1, 2, 3]),
+            tf.tensor5d([1, 0, 0, 1, 0, 0], [1, 1, 1, 2, 3]),
+          ),
+        ),
       0,
     ],
     // p = 0 for the true class is clipped to 1e-7.
-    ["CE clips p = 0", () => scalar(categoricalCrossEntropy(tf.tensor2d([[1, 0]]), tf.tensor2d([[0, 1]]))), -Math.log(1e-7)],
-    ["CE with epsilon 1e-3", () => scalar(categoricalCrossEntropy(tf.tensor2d([[1, 0]]), tf.tensor2d([[0, 1]]), { epsilon: 1e-3 })), -Math.log(1e-3)],
+    [
+      "CE clips p = 0",
+      () => scalar(categoricalCrossEntropy(tf.tensor2d([[1, 0]]), tf.tensor2d([[0, 1]]))),
+      -Math.log(1e-7),
+    ],
+    [
+      "CE with epsilon 1e-3",
+      () =>
+        scalar(
+          categoricalCrossEntropy(tf.tensor2d([[1, 0]]), tf.tensor2d([[0, 1]]), { epsilon: 1e-3 }),
+        ),
+      -Math.log(1e-3),
+    ],
     [
       "binary CE",
       () => scalar(binaryCrossEntropy(tf.tensor2d([[1, 0, 1]]), tf.tensor2d([[0.9, 0.2, 0.5]]))),
@@ -54,7 +86,12 @@ describe("loss values worked out by hand", () => {
     // Region Dice: 1.8/1.9, 0/0.2, 1/1.5 → 1 − 92/171; plus the binary CE above.
     [
       "region Dice + BCE, smooth 0",
-      () => scalar(regionDiceBCELoss(tf.tensor2d([[1, 0, 1]]), tf.tensor2d([[0.9, 0.2, 0.5]]), { smooth: 0 })),
+      () =>
+        scalar(
+          regionDiceBCELoss(tf.tensor2d([[1, 0, 1]]), tf.tensor2d([[0.9, 0.2, 0.5]]), {
+            smooth: 0,
+          }),
+        ),
       79 / 171 - (Math.log(0.9) + Math.log(0.8) + Math.log(0.5)) / 3,
     ],
   ];
@@ -76,7 +113,9 @@ describe("loss values worked out by hand", () => {
     expect(() => softDiceLoss(tf.zeros([1, 2, 2, 2, 4]), tf.zeros([1, 2, 2, 2, 3]))).toThrowError(
       expect.objectContaining({ code: "SHAPE_MISMATCH" }),
     );
-    expect(() => softDiceLoss(T2(), P2(), { smooth: -1 })).toThrowError(expect.objectContaining({ code: "BAD_CONFIG" }));
+    expect(() => softDiceLoss(T2(), P2(), { smooth: -1 })).toThrowError(
+      expect.objectContaining({ code: "BAD_CONFIG" }),
+    );
     expect(() => categoricalCrossEntropy(T2(), P2(), { epsilon: 0 })).toThrowError(
       expect.objectContaining({ code: "BAD_CONFIG" }),
     );
@@ -86,15 +125,22 @@ describe("loss values worked out by hand", () => {
     const t = T2();
     const p = P2();
     const before = tf.memory().numTensors;
-    const losses = [softDiceLoss(t, p), categoricalCrossEntropy(t, p), diceCELoss(t, p), regionDiceBCELoss(t, p)];
+    const losses = [
+      softDiceLoss(t, p),
+      categoricalCrossEntropy(t, p),
+      diceCELoss(t, p),
+      regionDiceBCELoss(t, p),
+    ];
     expect(tf.memory().numTensors).toBe(before + losses.length);
   });
 });
 
 describe("loss gradients against finite differences", () => {
   const shape: [number, number, number, number, number] = [2, 2, 3, 2, 4];
-  const labels = (): tf.Tensor => tf.oneHot(tf.randomUniform(shape.slice(0, 4), 0, 4, "int32", 3), 4);
-  const regions = (): tf.Tensor => tf.cast(tf.greater(tf.randomUniform(shape, 0, 1, "float32", 4), 0.5), "float32");
+  const labels = (): tf.Tensor =>
+    tf.oneHot(tf.randomUniform(shape.slice(0, 4), 0, 4, "int32", 3), 4);
+  const regions = (): tf.Tensor =>
+    tf.cast(tf.greater(tf.randomUniform(shape, 0, 1, "float32", 4), 0.5), "float32");
   const logits = (): tf.Tensor => tf.randomNormal(shape, 0, 1.5, "float32", 5);
 
   const cases: Array<[string, () => tf.Tensor, (t: tf.Tensor, z: tf.Tensor) => tf.Scalar]> = [
@@ -112,7 +158,14 @@ describe("loss gradients against finite differences", () => {
       const idx = sampleIndices(z.size, 32);
       const numeric = numericGradient(f, z, idx, 1e-2);
       expect(Math.max(...numeric.map(Math.abs)), "a non-trivial gradient").toBeGreaterThan(1e-3);
-      expect(worstMismatch(idx.map((i) => analytic[i]!), numeric, 2e-4, 1e-2)).toBeLessThanOrEqual(1);
+      expect(
+        worstMismatch(
+          idx.map((i) => analytic[i]!),
+          numeric,
+          2e-4,
+          1e-2,
+        ),
+      ).toBeLessThanOrEqual(1);
     });
   }
 
@@ -123,6 +176,13 @@ describe("loss gradients against finite differences", () => {
     const analytic = tf.grad(f)(p).dataSync();
     const idx = sampleIndices(p.size, 32);
     const numeric = numericGradient(f, p, idx, 1e-2);
-    expect(worstMismatch(idx.map((i) => analytic[i]!), numeric, 2e-4, 1e-2)).toBeLessThanOrEqual(1);
+    expect(
+      worstMismatch(
+        idx.map((i) => analytic[i]!),
+        numeric,
+        2e-4,
+        1e-2,
+      ),
+    ).toBeLessThanOrEqual(1);
   });
 });

@@ -31,7 +31,8 @@ function checkPair(yTrue: tf.Tensor, yPred: tf.Tensor, what: string): void {
 
 function smoothOf(opts: DiceOptions | undefined): number {
   const smooth = opts?.smooth ?? 1e-5;
-  if (!(Number.isFinite(smooth) && smooth >= 0)) throw new UNet3DError("BAD_CONFIG", `smooth must be >= 0, got ${smooth}`);
+  if (!(Number.isFinite(smooth) && smooth >= 0))
+    throw new UNet3DError("BAD_CONFIG", `smooth must be >= 0, got ${smooth}`);
   return smooth;
 }
 
@@ -67,7 +68,11 @@ export function softDiceLoss(yTrue: tf.Tensor, yPred: tf.Tensor, opts?: DiceOpti
 }
 
 /** Categorical cross-entropy: −mean over voxels of Σ_k t_k·log(clip(p_k)). */
-export function categoricalCrossEntropy(yTrue: tf.Tensor, yPred: tf.Tensor, opts?: CrossEntropyOptions): tf.Scalar {
+export function categoricalCrossEntropy(
+  yTrue: tf.Tensor,
+  yPred: tf.Tensor,
+  opts?: CrossEntropyOptions,
+): tf.Scalar {
   checkPair(yTrue, yPred, "categoricalCrossEntropy");
   const eps = epsilonOf(opts);
   return tf.tidy(() => {
@@ -77,7 +82,11 @@ export function categoricalCrossEntropy(yTrue: tf.Tensor, yPred: tf.Tensor, opts
 }
 
 /** Binary cross-entropy averaged over every element: −mean(t·log p + (1 − t)·log(1 − p)). */
-export function binaryCrossEntropy(yTrue: tf.Tensor, yPred: tf.Tensor, opts?: CrossEntropyOptions): tf.Scalar {
+export function binaryCrossEntropy(
+  yTrue: tf.Tensor,
+  yPred: tf.Tensor,
+  opts?: CrossEntropyOptions,
+): tf.Scalar {
   checkPair(yTrue, yPred, "binaryCrossEntropy");
   const eps = epsilonOf(opts);
   return tf.tidy(() => {
@@ -92,13 +101,21 @@ export function diceCELoss(yTrue: tf.Tensor, yPred: tf.Tensor, opts?: DiceCEOpti
   checkPair(yTrue, yPred, "diceCELoss");
   const smooth = smoothOf(opts);
   epsilonOf(opts);
-  return tf.tidy(() => tf.add(diceTerm(yTrue, yPred, smooth), categoricalCrossEntropy(yTrue, yPred, opts)));
+  return tf.tidy(() =>
+    tf.add(diceTerm(yTrue, yPred, smooth), categoricalCrossEntropy(yTrue, yPred, opts)),
+  );
 }
 
 /** For region outputs (sigmoid WT/TC/ET, nnU-Net style): soft Dice over regions + binary CE. */
-export function regionDiceBCELoss(yTrue: tf.Tensor, yPred: tf.Tensor, opts?: DiceCEOptions): tf.Scalar {
+export function regionDiceBCELoss(
+  yTrue: tf.Tensor,
+  yPred: tf.Tensor,
+  opts?: DiceCEOptions,
+): tf.Scalar {
   checkPair(yTrue, yPred, "regionDiceBCELoss");
   const smooth = smoothOf(opts);
   epsilonOf(opts);
-  return tf.tidy(() => tf.add(diceTerm(yTrue, yPred, smooth), binaryCrossEntropy(yTrue, yPred, opts)));
+  return tf.tidy(() =>
+    tf.add(diceTerm(yTrue, yPred, smooth), binaryCrossEntropy(yTrue, yPred, opts)),
+  );
 }

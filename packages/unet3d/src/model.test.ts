@@ -22,12 +22,23 @@ beforeAll(async () => {
 // UNet3D.__init__: nn.Conv3d(cin, cout, k) has cin·cout·k³ weights + cout biases, BatchNorm3d(c)
 // has 2c (weight, bias), ConvTranspose3d(cin, cout, 2) cin·cout·8 + cout, SpatialAttention's
 // nn.Conv3d(2, 1, 1) 3, the head nn.Conv3d(16, 4, 1) 68.
-function pytorchReference(cin = 3, filters = [16, 32, 64, 128], bott = 256, ncls = 4): Array<{ name: string; params: number }> {
+function pytorchReference(
+  cin = 3,
+  filters = [16, 32, 64, 128],
+  bott = 256,
+  ncls = 4,
+): Array<{ name: string; params: number }> {
   const conv = (a: number, b: number, k: number): number => a * b * k ** 3 + b;
   const rows: Array<{ name: string; params: number }> = [];
   const block = (prefix: string, a: number, b: number): void => {
-    rows.push({ name: `${prefix}_conv1`, params: conv(a, b, 3) }, { name: `${prefix}_norm1`, params: 2 * b });
-    rows.push({ name: `${prefix}_conv2`, params: conv(b, b, 3) }, { name: `${prefix}_norm2`, params: 2 * b });
+    rows.push(
+      { name: `${prefix}_conv1`, params: conv(a, b, 3) },
+      { name: `${prefix}_norm1`, params: 2 * b },
+    );
+    rows.push(
+      { name: `${prefix}_conv2`, params: conv(b, b, 3) },
+      { name: `${prefix}_norm2`, params: 2 * b },
+    );
   };
   let c = cin;
   filters.forEach((f, i) => {
@@ -60,7 +71,18 @@ describe("createUNet3D with the defaults", () => {
     expect(model.inputs[0]!.shape).toEqual([null, null, null, null, 3]);
     expect(model.outputs[0]!.shape).toEqual([null, null, null, null, 4]);
     const names = model.layers.map((l) => l.name);
-    for (const n of ["enc1_conv1", "enc1_relu2", "pool4", "bott_dropout", "up4", "att1", "concat1", "dec1_conv1", "head", "head_softmax"]) {
+    for (const n of [
+      "enc1_conv1",
+      "enc1_relu2",
+      "pool4",
+      "bott_dropout",
+      "up4",
+      "att1",
+      "concat1",
+      "dec1_conv1",
+      "head",
+      "head_softmax",
+    ]) {
       expect(names).toContain(n);
     }
     expect(model.getLayer("bott_dropout").getClassName()).toBe("SpatialDropout3D");
@@ -111,7 +133,9 @@ describe("createUNet3D variants (tiny)", () => {
     // 2 levels × one 2-weight + 1-bias attention conv.
     expect(countTrainableParams(createUNet3D({ ...TINY, attention: false }))).toBe(base - 2 * 3);
     // k = 3: 2·27 + 1 = 55 per attention instead of 3.
-    expect(countTrainableParams(createUNet3D({ ...TINY, attentionKernelSize: 3 }))).toBe(base + 2 * 52);
+    expect(countTrainableParams(createUNet3D({ ...TINY, attentionKernelSize: 3 }))).toBe(
+      base + 2 * 52,
+    );
     // Instance/group norm have the same gamma/beta as batch norm (and no moving statistics).
     const inst = createUNet3D({ ...TINY, normalization: "instance" });
     expect(countTrainableParams(inst)).toBe(base);
@@ -149,7 +173,8 @@ describe("createUNet3D variants (tiny)", () => {
   });
 
   it("is deterministic with a seed", () => {
-    const weights = (m: tfl.LayersModel): Float32Array[] => m.getWeights().map((w) => w.dataSync() as Float32Array);
+    const weights = (m: tfl.LayersModel): Float32Array[] =>
+      m.getWeights().map((w) => w.dataSync() as Float32Array);
     const a = weights(createUNet3D({ ...TINY, seed: 42 }));
     const b = weights(createUNet3D({ ...TINY, seed: 42 }));
     const c = weights(createUNet3D({ ...TINY, seed: 43 }));
@@ -168,7 +193,8 @@ describe("createUNet3D variants (tiny)", () => {
   it("training mode reaches the inner layers through model.apply (BatchNorm statistics, dropout)", () => {
     const model = createUNet3D({ ...TINY, dropout: 0.5 });
     const x = tf.randomNormal([1, 8, 8, 8, 3], 2, 1, "float32", 9);
-    const moving = (): number[] => Array.from(model.getLayer("enc1_norm1").getWeights()[2]!.dataSync());
+    const moving = (): number[] =>
+      Array.from(model.getLayer("enc1_norm1").getWeights()[2]!.dataSync());
     const start = moving();
     const p1 = (model.predict(x) as tf.Tensor).dataSync();
     const p2 = (model.predict(x) as tf.Tensor).dataSync();
@@ -207,7 +233,9 @@ describe("configuration errors", () => {
   ];
   for (const [name, cfg] of bad) {
     it(name, () => {
-      expect(() => resolveUNet3DConfig(cfg)).toThrowError(expect.objectContaining({ code: "BAD_CONFIG" }));
+      expect(() => resolveUNet3DConfig(cfg)).toThrowError(
+        expect.objectContaining({ code: "BAD_CONFIG" }),
+      );
       expect(() => createUNet3D(cfg)).toThrowError(expect.objectContaining({ code: "BAD_CONFIG" }));
     });
   }
@@ -219,6 +247,11 @@ describe("configuration errors", () => {
       "channel2",
       "channel3",
     ]);
-    expect(resolveUNet3DConfig({ modalities: ["t1", "t2"] }).inputShape).toEqual([null, null, null, 2]);
+    expect(resolveUNet3DConfig({ modalities: ["t1", "t2"] }).inputShape).toEqual([
+      null,
+      null,
+      null,
+      2,
+    ]);
   });
 });

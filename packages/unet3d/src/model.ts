@@ -77,7 +77,8 @@ function bad(message: string): never {
 }
 
 function checkPositiveInt(value: number, what: string): void {
-  if (!Number.isInteger(value) || value < 1) bad(`${what} must be a positive integer, got ${value}`);
+  if (!Number.isInteger(value) || value < 1)
+    bad(`${what} must be a positive integer, got ${value}`);
 }
 
 /** Fills in the defaults and validates a UNet3DConfig; throws UNet3DError("BAD_CONFIG"). */
@@ -98,7 +99,9 @@ export function resolveUNet3DConfig(config: UNet3DConfig = {}): ResolvedUNet3DCo
     const channels = inputShape[3];
     checkPositiveInt(channels, "inputShape channels");
     if (config.modalities !== undefined && config.modalities.length !== channels) {
-      bad(`inputShape has ${channels} channels but ${config.modalities.length} modalities are named`);
+      bad(
+        `inputShape has ${channels} channels but ${config.modalities.length} modalities are named`,
+      );
     }
     if (config.modalities === undefined && channels !== DEFAULT_MODALITIES.length) {
       // No names for a non-default channel count: number them.
@@ -109,36 +112,43 @@ export function resolveUNet3DConfig(config: UNet3DConfig = {}): ResolvedUNet3DCo
       const d = inputShape[i];
       if (d === null || d === undefined) continue;
       checkPositiveInt(d, "inputShape spatial size");
-      if (d % divisor !== 0) bad(`inputShape spatial size ${d} is not divisible by 2^depth = ${divisor}`);
+      if (d % divisor !== 0)
+        bad(`inputShape spatial size ${d} is not divisible by 2^depth = ${divisor}`);
     }
   } else {
     inputShape = [null, null, null, modalities.length];
   }
 
   const normalization = config.normalization ?? "batch";
-  if (!["batch", "instance", "group"].includes(normalization)) bad(`unknown normalization "${normalization}"`);
+  if (!["batch", "instance", "group"].includes(normalization))
+    bad(`unknown normalization "${normalization}"`);
   const groups = config.groups ?? 8;
   checkPositiveInt(groups, "groups");
   if (normalization === "group") {
     for (let level = 0; level <= depth; level++) {
       const filters = baseFilters * 2 ** level;
-      if (filters % groups !== 0) bad(`group norm: ${filters} filters cannot be split into ${groups} groups`);
+      if (filters % groups !== 0)
+        bad(`group norm: ${filters} filters cannot be split into ${groups} groups`);
     }
   }
 
   const dropout = config.dropout ?? 0.1;
-  if (!(Number.isFinite(dropout) && dropout >= 0 && dropout < 1)) bad(`dropout must be in [0, 1), got ${dropout}`);
+  if (!(Number.isFinite(dropout) && dropout >= 0 && dropout < 1))
+    bad(`dropout must be in [0, 1), got ${dropout}`);
   const attention = config.attention ?? true;
   const attentionKernelSize = config.attentionKernelSize ?? 1;
   checkPositiveInt(attentionKernelSize, "attentionKernelSize");
-  if (attentionKernelSize % 2 !== 1) bad(`attentionKernelSize must be odd, got ${attentionKernelSize}`);
+  if (attentionKernelSize % 2 !== 1)
+    bad(`attentionKernelSize must be odd, got ${attentionKernelSize}`);
 
   const outputs = config.outputs ?? "classes";
   if (outputs !== "classes" && outputs !== "regions") bad(`unknown outputs "${String(outputs)}"`);
   let numClasses: number;
   if (outputs === "regions") {
     if (config.numClasses !== undefined && config.numClasses !== 3) {
-      bad(`outputs "regions" has 3 channels (WT, TC, ET); numClasses ${config.numClasses} contradicts it`);
+      bad(
+        `outputs "regions" has 3 channels (WT, TC, ET); numClasses ${config.numClasses} contradicts it`,
+      );
     }
     numClasses = 3;
   } else {
@@ -147,7 +157,8 @@ export function resolveUNet3DConfig(config: UNet3DConfig = {}): ResolvedUNet3DCo
     if (numClasses < 2) bad("a softmax head needs numClasses >= 2");
   }
   const upsampling = config.upsampling ?? "transpose";
-  if (upsampling !== "transpose" && upsampling !== "upsample") bad(`unknown upsampling "${String(upsampling)}"`);
+  if (upsampling !== "transpose" && upsampling !== "upsample")
+    bad(`unknown upsampling "${String(upsampling)}"`);
   const seed = config.seed ?? null;
   if (seed !== null && !Number.isFinite(seed)) bad(`seed must be a finite number, got ${seed}`);
 
@@ -184,9 +195,15 @@ export function createUNet3D(config: UNet3DConfig = {}): tfl.LayersModel {
   const cfg = resolveUNet3DConfig(config);
   let seedCounter = 0;
   // Distinct seeds per initialiser: equal seeds would give equally-shaped layers equal weights.
-  const nextSeed = (): number | undefined => (cfg.seed === null ? undefined : cfg.seed + 1000 * ++seedCounter);
+  const nextSeed = (): number | undefined =>
+    cfg.seed === null ? undefined : cfg.seed + 1000 * ++seedCounter;
 
-  const conv = (filters: number, kernelSize: number, name: string, init: "he" | "glorot"): tfl.layers.Layer =>
+  const conv = (
+    filters: number,
+    kernelSize: number,
+    name: string,
+    init: "he" | "glorot",
+  ): tfl.layers.Layer =>
     tfl.layers.conv3d({
       filters,
       kernelSize,
@@ -227,11 +244,17 @@ export function createUNet3D(config: UNet3DConfig = {}): tfl.LayersModel {
   for (let level = 1; level <= cfg.depth; level++) {
     x = block(x, cfg.baseFilters * 2 ** (level - 1), `enc${level}`);
     skips.push(x);
-    x = applyLayer(tfl.layers.maxPooling3d({ poolSize: 2, strides: 2, padding: "valid", name: `pool${level}` }), x);
+    x = applyLayer(
+      tfl.layers.maxPooling3d({ poolSize: 2, strides: 2, padding: "valid", name: `pool${level}` }),
+      x,
+    );
   }
   x = block(x, cfg.baseFilters * 2 ** cfg.depth, "bott");
   if (cfg.dropout > 0) {
-    x = applyLayer(new SpatialDropout3D({ rate: cfg.dropout, seed: nextSeed(), name: "bott_dropout" }), x);
+    x = applyLayer(
+      new SpatialDropout3D({ rate: cfg.dropout, seed: nextSeed(), name: "bott_dropout" }),
+      x,
+    );
   }
 
   for (let level = cfg.depth; level >= 1; level--) {
@@ -257,7 +280,11 @@ export function createUNet3D(config: UNet3DConfig = {}): tfl.LayersModel {
     let skip = skips[level - 1] as Sym;
     if (cfg.attention) {
       skip = applyLayer(
-        new SpatialAttention3D({ kernelSize: cfg.attentionKernelSize, seed: nextSeed(), name: `att${level}` }),
+        new SpatialAttention3D({
+          kernelSize: cfg.attentionKernelSize,
+          seed: nextSeed(),
+          name: `att${level}`,
+        }),
         skip,
       );
     }
@@ -268,7 +295,10 @@ export function createUNet3D(config: UNet3DConfig = {}): tfl.LayersModel {
 
   const logits = applyLayer(conv(cfg.numClasses, 1, "head", "glorot"), x);
   const activation = cfg.outputs === "regions" ? "sigmoid" : "softmax";
-  const output = applyLayer(tfl.layers.activation({ activation, name: `head_${activation}` }), logits);
+  const output = applyLayer(
+    tfl.layers.activation({ activation, name: `head_${activation}` }),
+    logits,
+  );
 
   const model = tfl.model({ inputs: input, outputs: output, name: "unet3d" });
   model.setUserDefinedMetadata({ unet3d: cfg });
@@ -278,12 +308,15 @@ export function createUNet3D(config: UNet3DConfig = {}): tfl.LayersModel {
 /** Number of trainable scalars (BatchNorm's moving statistics are not trainable). */
 export function countTrainableParams(model: tfl.LayersModel | tfl.layers.Layer): number {
   let total = 0;
-  for (const w of model.trainableWeights) total += w.shape.reduce<number>((a, b) => a * (b ?? 0), 1);
+  for (const w of model.trainableWeights)
+    total += w.shape.reduce<number>((a, b) => a * (b ?? 0), 1);
   return total;
 }
 
 /** Trainable parameters per layer name, in layer order (layers without any are omitted). */
-export function trainableParamsByLayer(model: tfl.LayersModel): Array<{ name: string; params: number }> {
+export function trainableParamsByLayer(
+  model: tfl.LayersModel,
+): Array<{ name: string; params: number }> {
   const rows: Array<{ name: string; params: number }> = [];
   for (const layer of model.layers) {
     const params = countTrainableParams(layer);
