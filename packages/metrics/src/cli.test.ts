@@ -498,7 +498,7 @@ describe("brats-eval as a program", () => {
     const gt = await writeVolume(join(dir, "S1_seg.nii.gz"), tumour(0));
     const ok = spawnSync(
       process.execPath,
-      ["--import", "tsx", cliPath, "--pred", pred, "--gt", gt, "--json"],
+      ["--conditions=source", "--import", "tsx", cliPath, "--pred", pred, "--gt", gt, "--json"],
       {
         cwd: packageDir,
         encoding: "utf8",
@@ -510,10 +510,14 @@ describe("brats-eval as a program", () => {
     expect(report.cases[0]!.case).toBe("S1");
     expectSameMetrics(report.cases[0]!, tumour(1), tumour(0));
 
-    const usage = spawnSync(process.execPath, ["--import", "tsx", cliPath, "--pred", pred], {
-      cwd: packageDir,
-      encoding: "utf8",
-    });
+    const usage = spawnSync(
+      process.execPath,
+      ["--conditions=source", "--import", "tsx", cliPath, "--pred", pred],
+      {
+        cwd: packageDir,
+        encoding: "utf8",
+      },
+    );
     expect(usage.status).toBe(2);
     expect(usage.stderr).toContain("--gt is required");
   });

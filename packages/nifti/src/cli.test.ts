@@ -293,7 +293,7 @@ describe("brats-nifti as a process", () => {
     const good = fixture("nibabel/standard.nii.gz");
     const result = spawnSync(
       process.execPath,
-      ["--import", "tsx", cliPath, "info", "--json", good],
+      ["--conditions=source", "--import", "tsx", cliPath, "info", "--json", good],
       {
         cwd: packageDir,
         encoding: "utf8",
@@ -307,10 +307,14 @@ describe("brats-nifti as a process", () => {
       axcodes: "RAS",
     });
 
-    const usage = spawnSync(process.execPath, ["--import", "tsx", cliPath, "frobnicate"], {
-      cwd: packageDir,
-      encoding: "utf8",
-    });
+    const usage = spawnSync(
+      process.execPath,
+      ["--conditions=source", "--import", "tsx", cliPath, "frobnicate"],
+      {
+        cwd: packageDir,
+        encoding: "utf8",
+      },
+    );
     expect(usage.status).toBe(2);
   });
 

@@ -112,9 +112,13 @@ if (process.argv[2] === "--rss-child") {
 }
 
 function peakRss(args: string[]): number {
-  const child = spawnSync(process.execPath, ["--import", "tsx", benchFile, ...args], {
-    encoding: "utf8",
-  });
+  const child = spawnSync(
+    process.execPath,
+    ["--conditions=source", "--import", "tsx", benchFile, ...args],
+    {
+      encoding: "utf8",
+    },
+  );
   if (child.status !== 0) throw new Error(`rss child failed: ${child.stderr}`);
   const line = child.stdout.trim().split("\n").pop()!;
   return (JSON.parse(line) as { peakRssMiB: number }).peakRssMiB;
