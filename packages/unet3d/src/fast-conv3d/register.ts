@@ -8,6 +8,8 @@ import {
   Conv3DBackpropInputV2,
   getKernel,
   registerKernel,
+  Slice,
+  SplitV,
   unregisterKernel,
 } from "@tensorflow/tfjs-core";
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
@@ -15,6 +17,7 @@ import { UNet3DError } from "../errors.js";
 import type { Conv3DPad } from "./geometry.js";
 import { conv3dGeometry, dilationsAreOne, isEmpty } from "./geometry.js";
 import { conv3dBackpropFilter, conv3dBackpropInput, conv3dForward } from "./kernels.js";
+import { FAST_SLICE_KERNELS, fastSlice, fastSplitV } from "./slice.js";
 import { isWasmBackendLike, WasmWorkspace } from "./wasm.js";
 
 export interface FastConv3DOptions {
@@ -62,8 +65,8 @@ const zeroCounts = (): Record<FastConv3DKernelName, number> => ({
 let stats: FastConv3DStats = { fast: zeroCounts(), fallback: zeroCounts() };
 let chunkBytes = DEFAULT_CHUNK_BYTES;
 let stackBytes = DEFAULT_STACK_BYTES;
-/** The stock wasm kernels while ours are registered, else null. */
-let saved: Map<FastConv3DKernelName, KernelConfig> | null = null;
+/** The stock wasm kernels (Conv3D ones, Slice, SplitV) while ours are registered, else null. */
+let saved: Map<string, KernelConfig> | null = null;
 
 function isFloat5D(t: TensorInfo | undefined): t is TensorInfo {
   return t != null && t.dtype === "float32" && t.shape.length === 5;
@@ -136,8 +139,10 @@ function fastKernel(name: FastConv3DKernelName, stock: KernelConfig): KernelFunc
 
 /**
  * Replaces the wasm backend's Conv3D, Conv3DBackpropInputV2 and Conv3DBackpropFilterV2 kernels
- * with versions built on its XNNPACK Conv2D and BatchMatMul (many times faster). Calls they do
- * not cover (dilations > 1, non-float32, NCDHW) go to the saved stock kernels. Requires
+ * with versions built on its XNNPACK Conv2D and BatchMatMul (many times faster), and its Slice
+ * and SplitV with versions that merge whole axes first (slice.ts; its 5-D slices are slow).
+ * Conv calls they do not cover (dilations > 1, non-float32, NCDHW) and slices with nothing to
+ * merge go to the saved stock kernels. Requires
  * `@tensorflow/tfjs-backend-wasm` to have been imported; works before or after
  * `tf.setBackend("wasm")`. Calling it again only updates the options.
  */
@@ -157,8 +162,8 @@ export function registerFastConv3D(opts: FastConv3DOptions = {}): void {
   stackBytes = stack;
   if (saved !== null) return;
 
-  const stock = new Map<FastConv3DKernelName, KernelConfig>();
-  for (const name of [...FAST_CONV3D_KERNELS, "Conv2D", "BatchMatMul"]) {
+  const stock = new Map<string, KernelConfig>();
+  for (const name of [...FAST_CONV3D_KERNELS, ...FAST_SLICE_KERNELS, "Conv2D", "BatchMatMul"]) {
     const config = getKernel(name, "wasm");
     if (config == null) {
       throw new UNet3DError(
@@ -166,10 +171,14 @@ export function registerFastConv3D(opts: FastConv3DOptions = {}): void {
         `the wasm backend's ${name} kernel is not registered; import "@tensorflow/tfjs-backend-wasm" before registerFastConv3D()`,
       );
     }
-    if ((FAST_CONV3D_KERNELS as readonly string[]).includes(name)) {
-      stock.set(name as FastConv3DKernelName, config);
-    }
+    if (name !== "Conv2D" && name !== "BatchMatMul") stock.set(name, config);
   }
+  const stockSlice = stock.get(Slice)!;
+  const replacement = (name: string, config: KernelConfig): KernelFunc => {
+    if (name === Slice) return fastSlice(config);
+    if (name === SplitV) return fastSplitV(stockSlice, config);
+    return fastKernel(name as FastConv3DKernelName, config);
+  };
   for (const [name, config] of stock) {
     unregisterKernel(name, "wasm");
     // The stock setup still runs at backend initialisation, so the fallback works even when
@@ -177,7 +186,7 @@ export function registerFastConv3D(opts: FastConv3DOptions = {}): void {
     const fast: KernelConfig = {
       kernelName: name,
       backendName: "wasm",
-      kernelFunc: fastKernel(name, config),
+      kernelFunc: replacement(name, config),
     };
     if (config.setupFunc) fast.setupFunc = config.setupFunc;
     if (config.disposeFunc) fast.disposeFunc = config.disposeFunc;
