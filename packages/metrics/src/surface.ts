@@ -8,19 +8,18 @@
 //
 // Distance transform: Felzenszwalb & Huttenlocher, "Distance Transforms of Sampled Functions"
 // (Theory of Computing, 2012). The squared EDT is separable: along x it is the distance to the
-// nearest feature in the row; along y it is the 1-D lower envelope of the parabolas
-// f(q) + ((p - q)·sy)² over the rows; along z, the minimum over the slices of
-// g(slice) + ((z - slice)·sz)². Spacing scales each axis's term, which keeps it exact for
-// anisotropic voxels. Terms are summed x, then y, then z, each as (d·s)·(d·s): the same
-// arithmetic as scipy's distance_transform_edt(sampling=spacing) for the same nearest voxel.
+// nearest feature in the row; along y and then z it is the 1-D lower envelope of the parabolas
+// f(q) + ((p - q)·s)² over the rows, then over the slices. Spacing scales each axis's term, which
+// keeps it exact for anisotropic voxels. Terms are summed x, then y, then z, each as (d·s)·(d·s):
+// the same arithmetic as scipy's distance_transform_edt(sampling=spacing) for the same nearest
+// voxel.
 //
 // Only the distances at the query voxels (the other mask's surface) are read, so the passes are
-// evaluated lazily, only where a later pass needs them: rows without a feature are infinitely far
-// and never enter; the y envelope of a slice is built only for the x of a query that reaches that
-// slice; and the z pass visits the slices in order of distance from the query, stopping once the
-// z term alone is no smaller than the best distance so far (every other term is ≥ 0, so no
-// further slice can be nearer). Each query thus touches the slices within its own distance
-// instead of all of them; every value it uses is the exact FH value.
+// evaluated only where a later pass needs them: rows and slices without a feature are infinitely
+// far and never enter; the y envelope of a slice is built once per x that holds a query; the z
+// envelope once per (x, y) column that holds one. Each step is linear in its input, so the whole
+// transform costs at most a constant times the crop size, and every value it uses is the exact
+// FH value.
 
 /** Voxel coordinates in scan order (z slowest, then y, then x), growable. */
 export class VoxelList {
@@ -107,24 +106,20 @@ export function extractSurfaces(
 }
 
 /**
- * Passes x and y, lazily: for a slice s and a query x, the lower envelope along y of that slice's
- * feature rows, built on first use. Rows are stored slice by slice: slice s owns entries
- * [sliceRowStart[s], sliceRowStart[s + 1]) of the row arrays, and those plus s of `bound`.
+ * Passes x and y, one x at a time: for each feature slice, the lower envelope along y of its
+ * feature rows at that x, read at the wanted y's. Rows are stored slice by slice: slice s owns
+ * entries [sliceRowStart[s], sliceRowStart[s + 1]) of the row arrays.
  */
-class SliceEnvelopes {
-  /** Squared x distance of each row at the x its slice was last built for. */
+class SlicePlanes {
+  /** Squared x distance of each row at the current x. */
   private readonly rowValue: Float64Array;
   /** rowValue / sy² + y², which locates the crossings. */
   private readonly rowKey: Float64Array;
-  /** Rows forming each slice's envelope. */
+  /** Rows forming the envelope of the slice being read. */
   private readonly envelopeRow: Int32Array;
   /** Envelope row k is lowest on [bound[k], bound[k + 1]]. */
   private readonly bound: Float64Array;
-  /** The x each slice's envelope is built for (-1: none yet). */
-  private readonly builtFor: Int32Array;
-  /** Envelope position of each slice's last read (reads at one x come with growing y). */
-  private readonly readAt: Int32Array;
-  /** Per row, the last feature at or before x (x only grows between builds). */
+  /** Per row, the last feature at or before x (x only grows between calls). */
   private readonly rowCursor: Int32Array;
   private readonly inverseWy: number;
 
@@ -134,75 +129,73 @@ class SliceEnvelopes {
     private readonly rowY: Int32Array,
     private readonly sliceRowStart: Int32Array,
     rows: number,
-    slices: number,
+    private readonly slices: number,
     private readonly sx: number,
     private readonly sy: number,
   ) {
     this.rowValue = new Float64Array(rows);
     this.rowKey = new Float64Array(rows);
     this.envelopeRow = new Int32Array(rows);
-    this.bound = new Float64Array(rows + slices);
-    this.builtFor = new Int32Array(slices).fill(-1);
-    this.readAt = new Int32Array(slices);
+    this.bound = new Float64Array(rows + 1);
     this.rowCursor = rowStart.slice(0, rows);
     this.inverseWy = 1 / (sy * sy);
   }
 
-  /** Squared in-slice distance from (x, y) to the features of slice s. */
-  at(s: number, x: number, y: number): number {
-    if (this.builtFor[s] !== x) this.build(s, x);
-    const { bound, envelopeRow, rowY } = this;
-    const r0 = this.sliceRowStart[s]!;
-    const b0 = r0 + s;
-    let k = this.readAt[s]!;
-    while (bound[b0 + k + 1]! < y) k++;
-    this.readAt[s] = k;
-    const j = envelopeRow[r0 + k]!;
-    const t = (y - rowY[j]!) * this.sy;
-    return this.rowValue[j]! + t * t;
-  }
-
-  private build(s: number, x: number): void {
-    const { rowValue, rowKey, envelopeRow, bound, rowCursor, rowStart, rowY, sx, inverseWy } = this;
+  /**
+   * Squared in-slice distances at x for the `count` ascending y's of `ys`: the value of slice s
+   * at ys[n] goes to plane[n * slices + s], so each (x, y) column's slices are contiguous. Calls
+   * must come with growing x.
+   */
+  fill(x: number, ys: Int32Array, count: number, plane: Float64Array): void {
+    const { rowValue, rowKey, envelopeRow, bound, rowCursor, rowStart, rowY, sx, sy, slices } =
+      this;
+    const { inverseWy } = this;
     const fx = this.features.x;
-    const r0 = this.sliceRowStart[s]!;
-    const r1 = this.sliceRowStart[s + 1]!;
-    for (let r = r0; r < r1; r++) {
-      let j = rowCursor[r]!;
-      const end = rowStart[r + 1]!;
-      while (j + 1 < end && fx[j + 1]! <= x) j++;
-      rowCursor[r] = j;
-      let d = Math.abs(x - fx[j]!);
-      if (j + 1 < end && fx[j + 1]! - x < d) d = fx[j + 1]! - x;
-      const t = d * sx;
-      const value = t * t;
-      const y = rowY[r]!;
-      rowValue[r] = value;
-      rowKey[r] = value * inverseWy + y * y;
-    }
-    const b0 = r0 + s;
-    let k = 0;
-    envelopeRow[r0] = r0;
-    bound[b0] = -Infinity;
-    bound[b0 + 1] = Infinity;
-    for (let q = r0 + 1; q < r1; q++) {
-      const pq = rowY[q]!;
-      const kq = rowKey[q]!;
-      // Where the new parabola crosses the top one; pop the ones it hides.
-      let j = envelopeRow[r0 + k]!;
-      let crossing = (kq - rowKey[j]!) / (2 * (pq - rowY[j]!));
-      while (crossing <= bound[b0 + k]!) {
-        k--;
-        j = envelopeRow[r0 + k]!;
-        crossing = (kq - rowKey[j]!) / (2 * (pq - rowY[j]!));
+    for (let s = 0; s < slices; s++) {
+      const r0 = this.sliceRowStart[s]!;
+      const r1 = this.sliceRowStart[s + 1]!;
+      for (let r = r0; r < r1; r++) {
+        let j = rowCursor[r]!;
+        const end = rowStart[r + 1]!;
+        while (j + 1 < end && fx[j + 1]! <= x) j++;
+        rowCursor[r] = j;
+        let d = Math.abs(x - fx[j]!);
+        if (j + 1 < end && fx[j + 1]! - x < d) d = fx[j + 1]! - x;
+        const t = d * sx;
+        const value = t * t;
+        const y = rowY[r]!;
+        rowValue[r] = value;
+        rowKey[r] = value * inverseWy + y * y;
       }
-      k++;
-      envelopeRow[r0 + k] = q;
-      bound[b0 + k] = crossing;
-      bound[b0 + k + 1] = Infinity;
+      let top = 0;
+      envelopeRow[0] = r0;
+      bound[0] = -Infinity;
+      bound[1] = Infinity;
+      for (let q = r0 + 1; q < r1; q++) {
+        const pq = rowY[q]!;
+        const kq = rowKey[q]!;
+        // Where the new parabola crosses the top one; pop the ones it hides.
+        let j = envelopeRow[top]!;
+        let crossing = (kq - rowKey[j]!) / (2 * (pq - rowY[j]!));
+        while (crossing <= bound[top]!) {
+          top--;
+          j = envelopeRow[top]!;
+          crossing = (kq - rowKey[j]!) / (2 * (pq - rowY[j]!));
+        }
+        top++;
+        envelopeRow[top] = q;
+        bound[top] = crossing;
+        bound[top + 1] = Infinity;
+      }
+      let k = 0;
+      for (let n = 0; n < count; n++) {
+        const y = ys[n]!;
+        while (bound[k + 1]! < y) k++;
+        const j = envelopeRow[k]!;
+        const t = (y - rowY[j]!) * sy;
+        plane[n * slices + s] = rowValue[j]! + t * t;
+      }
     }
-    this.builtFor[s] = x;
-    this.readAt[s] = 0;
   }
 }
 
@@ -267,51 +260,74 @@ export function nearestDistances(
   const fill = queriesAt.slice(0, width * height);
   for (let i = 0; i < nq; i++) queryOrder[fill[qx[i]! * height + qy[i]!]!++] = i;
 
-  const slicesXY = new SliceEnvelopes(
-    features,
-    rowStart,
-    rowY,
-    sliceRowStart,
-    rows,
-    slices,
-    sx,
-    sy,
-  );
+  const planes = new SlicePlanes(features, rowStart, rowY, sliceRowStart, rows, slices, sx, sy);
+  const ys = new Int32Array(height);
+  const plane = new Float64Array(height * slices);
 
-  // Pass z per query, nearest slices first. Columns are visited x-major with y ascending, so each
-  // envelope is read at growing y; a column's slice values are cached for its other queries.
-  const sliceValue = new Float64Array(slices);
-  const valueFor = new Int32Array(slices).fill(-1);
-  for (let column = 0; column < width * height; column++) {
-    const q0 = queriesAt[column]!;
-    const q1 = queriesAt[column + 1]!;
-    if (q0 === q1) continue;
-    const x = Math.floor(column / height);
-    const y = column - x * height;
-    let next = 0; // first slice at or above the query
-    for (let k = q0; k < q1; k++) {
-      const i = queryOrder[k]!;
-      const z = qz[i]!;
-      while (next < slices && sliceZ[next]! < z) next++;
-      let below = next - 1;
-      let above = next;
-      let best = Infinity;
-      while (true) {
-        const tBelow = below >= 0 ? (z - sliceZ[below]!) * sz : Infinity;
-        const tAbove = above < slices ? (sliceZ[above]! - z) * sz : Infinity;
-        const fromBelow = tBelow <= tAbove;
-        const t = fromBelow ? tBelow : tAbove;
-        const t2 = t * t;
-        if (!(t2 < best)) break; // no slice left, or none that could be nearer
-        const s = fromBelow ? below-- : above++;
-        if (valueFor[s] !== column) {
-          sliceValue[s] = slicesXY.at(s, x, y);
-          valueFor[s] = column;
+  // Pass z per column: the lower envelope along z of the parabolas g(s) + ((z - zs)·sz)² over the
+  // feature slices, g(s) the slice's value in the column, read at the column's queries in
+  // ascending z.
+  const key = new Float64Array(slices);
+  const envelope = new Int32Array(slices);
+  const bound = new Float64Array(slices + 1);
+  const inverseWz = 1 / (sz * sz);
+  for (let x = 0; x < width; x++) {
+    let count = 0;
+    for (let y = 0; y < height; y++) {
+      const column = x * height + y;
+      if (queriesAt[column + 1]! > queriesAt[column]!) ys[count++] = y;
+    }
+    if (count === 0) continue;
+    planes.fill(x, ys, count, plane);
+    for (let n = 0; n < count; n++) {
+      const column = x * height + ys[n]!;
+      const v0 = n * slices;
+      const p0 = sliceZ[0]!;
+      key[0] = plane[v0]! * inverseWz + p0 * p0;
+      let top = 0;
+      envelope[0] = 0;
+      bound[0] = -Infinity;
+      bound[1] = Infinity;
+      for (let q = 1; q < slices; q++) {
+        const pq = sliceZ[q]!;
+        const kq = plane[v0 + q]! * inverseWz + pq * pq;
+        key[q] = kq;
+        let j = envelope[top]!;
+        let crossing = (kq - key[j]!) / (2 * (pq - sliceZ[j]!));
+        while (crossing <= bound[top]!) {
+          top--;
+          j = envelope[top]!;
+          crossing = (kq - key[j]!) / (2 * (pq - sliceZ[j]!));
         }
-        const d2 = sliceValue[s]! + t2;
-        if (d2 < best) best = d2;
+        top++;
+        envelope[top] = q;
+        bound[top] = crossing;
+        bound[top + 1] = Infinity;
       }
-      out[i] = Math.sqrt(best);
+      let k = 0;
+      for (let m = queriesAt[column]!; m < queriesAt[column + 1]!; m++) {
+        const i = queryOrder[m]!;
+        const z = qz[i]!;
+        while (bound[k + 1]! < z) k++;
+        const j = envelope[k]!;
+        const t = (z - sliceZ[j]!) * sz;
+        let best = plane[v0 + j]! + t * t;
+        // A rounded crossing can put z on the wrong side of a near-tie: comparing the neighbours'
+        // sums keeps the smaller one, as a minimum over all the slices would.
+        if (k > 0) {
+          const jb = envelope[k - 1]!;
+          const tb = (z - sliceZ[jb]!) * sz;
+          const d2 = plane[v0 + jb]! + tb * tb;
+          if (d2 < best) best = d2;
+        }
+        if (k < top) {
+          const ja = envelope[k + 1]!;
+          const ta = (z - sliceZ[ja]!) * sz;
+          const d2 = plane[v0 + ja]! + ta * ta;
+          if (d2 < best) best = d2;
+        }
+        out[i] = Math.sqrt(best);
+      }
     }
   }
 }
