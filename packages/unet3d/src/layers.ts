@@ -288,26 +288,13 @@ abstract class ChannelGroupNorm extends tfl.layers.Layer {
       throw new UNet3DError("SHAPE_MISMATCH", `${this.getClassName()} needs a known channel count`);
     }
     this.groupsFor(channels);
-    if (this.scale) {
-      this.gamma = this.addWeight(
-        "gamma",
-        [channels],
-        "float32",
-        tfl.initializers.ones(),
-        undefined,
-        true,
-      );
-    }
-    if (this.center) {
-      this.beta = this.addWeight(
-        "beta",
-        [channels],
-        "float32",
-        tfl.initializers.zeros(),
-        undefined,
-        true,
-      );
-    }
+    const perChannel = (
+      name: string,
+      init: ReturnType<typeof tfl.initializers.ones>,
+      trainable: boolean,
+    ) => this.addWeight(name, [channels], "float32", init, undefined, trainable);
+    if (this.scale) this.gamma = perChannel("gamma", tfl.initializers.ones(), true);
+    if (this.center) this.beta = perChannel("beta", tfl.initializers.zeros(), true);
     this.built = true;
   }
 
@@ -426,42 +413,15 @@ export class BatchNormalization3D extends tfl.layers.Layer {
         "BatchNormalization3D needs rank >= 2 and a known channel count",
       );
     }
-    if (this.scale) {
-      this.gamma = this.addWeight(
-        "gamma",
-        [channels],
-        "float32",
-        tfl.initializers.ones(),
-        undefined,
-        true,
-      );
-    }
-    if (this.center) {
-      this.beta = this.addWeight(
-        "beta",
-        [channels],
-        "float32",
-        tfl.initializers.zeros(),
-        undefined,
-        true,
-      );
-    }
-    this.movingMean = this.addWeight(
-      "moving_mean",
-      [channels],
-      "float32",
-      tfl.initializers.zeros(),
-      undefined,
-      false,
-    );
-    this.movingVariance = this.addWeight(
-      "moving_variance",
-      [channels],
-      "float32",
-      tfl.initializers.ones(),
-      undefined,
-      false,
-    );
+    const perChannel = (
+      name: string,
+      init: ReturnType<typeof tfl.initializers.ones>,
+      trainable: boolean,
+    ) => this.addWeight(name, [channels], "float32", init, undefined, trainable);
+    if (this.scale) this.gamma = perChannel("gamma", tfl.initializers.ones(), true);
+    if (this.center) this.beta = perChannel("beta", tfl.initializers.zeros(), true);
+    this.movingMean = perChannel("moving_mean", tfl.initializers.zeros(), false);
+    this.movingVariance = perChannel("moving_variance", tfl.initializers.ones(), false);
     this.built = true;
   }
 
