@@ -54,8 +54,10 @@ export {
   type FastConv3DStats,
 } from "./fast-conv3d/index.js";
 export {
+  flipChannelsLast,
   gaussianImportance,
   IMPORTANCE_FLOOR,
+  MIRROR_FLIPS,
   predictVolume,
   slidingWindows,
   windowStarts,
@@ -64,6 +66,7 @@ export {
   type Vec3,
   type Volume,
   type VolumePredictor,
+  type WindowPredictor,
 } from "./inference.js";
 export {
   BACKEND_ORDER,

@@ -6,9 +6,28 @@ import { UNet3DError } from "./errors.js";
 
 export type Vec3 = [number, number, number];
 
-/** Something that maps a batch of windows [N,D,H,W,C] to per-voxel outputs [N,D,H,W,K]. */
+/**
+ * An engine outside TF.js (e.g. onnxruntime): channels-last windows in, channels-last outputs
+ * out. `input` holds `shape` = [N,D,H,W,C] row-major; the result must hold [N,D,H,W,K] for some
+ * K ≥ 1. `input` is a view of a buffer predictVolume reuses once the promise settles: copy what
+ * must outlive the call.
+ */
+export interface WindowPredictor {
+  predictWindows(
+    input: Float32Array,
+    shape: [number, number, number, number, number],
+  ): Promise<Float32Array>;
+}
+
+/**
+ * Something that maps a batch of windows [N,D,H,W,C] to per-voxel outputs [N,D,H,W,K]: a TF.js
+ * model (anything with predict(), its first output is used), a function of tensors, or a
+ * WindowPredictor working on Float32Arrays.
+ */
 export type VolumePredictor =
-  { predict(x: tf.Tensor): tf.Tensor | tf.Tensor[] } | ((x: tf.Tensor5D) => tf.Tensor5D);
+  | { predict(x: tf.Tensor): tf.Tensor | tf.Tensor[] }
+  | ((x: tf.Tensor5D) => tf.Tensor5D)
+  | WindowPredictor;
 
 /** A channels-last volume: shape [D,H,W,C], row-major, channel fastest. */
 export interface Volume {
@@ -31,7 +50,16 @@ export interface PredictOptions {
   padValue?: number;
   /** "probabilities" (default): merged model outputs [D,H,W,K]; "labels": their argmax [D,H,W]. */
   output?: "probabilities" | "labels";
-  /** Called after every batch with the number of windows done and the total. */
+  /**
+   * Mirroring test-time augmentation (nnU-Net's): every window also runs flipped along each
+   * combination of D, H and W (8 passes), each output is flipped back, and the 8 are averaged.
+   * Default false.
+   */
+  tta?: boolean;
+  /**
+   * Called after every model call with the window passes done and their total: windows ×
+   * flips (8 with tta, else 1) × models, so that a progress bar has the real ETA.
+   */
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -132,8 +160,26 @@ export function gaussianImportance(windowSize: Vec3, sigmaScale = 1 / 8): Float3
   return map;
 }
 
-/** Runs the model on one batch and returns its (first) output, owned by the caller. */
-function runModel(model: VolumePredictor, x: tf.Tensor5D): tf.Tensor {
+function isVolumePredictor(model: unknown): model is VolumePredictor {
+  if (typeof model === "function") return true;
+  if (typeof model !== "object" || model === null) return false;
+  const m = model as { predict?: unknown; predictWindows?: unknown };
+  return typeof m.predict === "function" || typeof m.predictWindows === "function";
+}
+
+function isWindowPredictor(model: VolumePredictor): model is WindowPredictor {
+  return (
+    typeof model === "object" &&
+    model !== null &&
+    typeof (model as Partial<WindowPredictor>).predictWindows === "function"
+  );
+}
+
+/** Runs a TF.js model on one batch and returns its (first) output, owned by the caller. */
+function runTensorModel(
+  model: Exclude<VolumePredictor, WindowPredictor>,
+  x: tf.Tensor5D,
+): tf.Tensor {
   return tf.tidy(() => {
     const raw = typeof model === "function" ? model(x) : model.predict(x);
     const y = Array.isArray(raw) ? raw[0] : raw;
@@ -144,40 +190,117 @@ function runModel(model: VolumePredictor, x: tf.Tensor5D): tf.Tensor {
   });
 }
 
-/** Runs one batch and reads its output [N,D,H,W,K]; disposes the input and output tensors. */
-async function readOutput(
+type Shape5 = [number, number, number, number, number];
+
+/**
+ * Runs one batch of windows [N,D,H,W,C] through any kind of predictor and returns its output
+ * [N,D,H,W,K] as a Float32Array with K. Every tensor created here is disposed, also on errors.
+ */
+async function runWindows(
   model: VolumePredictor,
-  x: tf.Tensor5D,
-  expected: number[],
+  input: Float32Array,
+  shape: Shape5,
 ): Promise<{ values: Float32Array; k: number }> {
-  let y: tf.Tensor | null = null;
-  try {
-    y = runModel(model, x);
-    const shape = y.shape;
-    if (shape.length !== 5 || expected.some((n, i) => shape[i] !== n)) {
+  const [n, d, h, w] = shape;
+  const voxels = n * d * h * w;
+  if (isWindowPredictor(model)) {
+    const values: unknown = await model.predictWindows(input, [...shape]);
+    if (!(values instanceof Float32Array) || values.length === 0 || values.length % voxels !== 0) {
+      const got = values instanceof Float32Array ? `${values.length} values` : "not a Float32Array";
       throw new UNet3DError(
         "SHAPE_MISMATCH",
-        `the model returned shape [${shape.join(",")}] for windows [${x.shape.join(",")}]; ` +
-          `expected [${expected.join(",")},K]`,
+        `predictWindows returned ${got} for windows [${shape.join(",")}]; ` +
+          `expected a Float32Array of ${voxels}·K values`,
+      );
+    }
+    return { values, k: values.length / voxels };
+  }
+  let x: tf.Tensor5D | null = null;
+  let y: tf.Tensor | null = null;
+  try {
+    x = tf.tensor5d(input, shape);
+    y = runTensorModel(model, x);
+    const out = y.shape;
+    if (out.length !== 5 || [n, d, h, w].some((m, i) => out[i] !== m)) {
+      throw new UNet3DError(
+        "SHAPE_MISMATCH",
+        `the model returned shape [${out.join(",")}] for windows [${shape.join(",")}]; ` +
+          `expected [${[n, d, h, w].join(",")},K]`,
       );
     }
     const values = await y.data<"float32">();
-    return { values, k: shape[4] ?? 0 };
+    return { values, k: out[4] ?? 0 };
   } finally {
-    x.dispose();
+    x?.dispose();
     y?.dispose();
   }
 }
 
 /**
+ * The mirroring combinations of test-time augmentation, as nnU-Net: bit 0 flips D, bit 1 H,
+ * bit 2 W; 0 is the identity. Every flip is its own inverse.
+ */
+export const MIRROR_FLIPS: readonly number[] = [0, 1, 2, 3, 4, 5, 6, 7];
+
+/**
+ * Mirrors a batch of channels-last volumes [N,D,H,W,C] along D (flips & 1), H (flips & 2) and
+ * W (flips & 4) into `out` (a new array when omitted). Works on any array of channels, so it
+ * applies to windows and to model outputs alike.
+ */
+export function flipChannelsLast(
+  data: Float32Array,
+  shape: Shape5,
+  flips: number,
+  out: Float32Array = new Float32Array(data.length),
+): Float32Array {
+  const [n, d, h, w, c] = shape;
+  if (data.length !== n * d * h * w * c || out.length !== data.length || out === data) {
+    throw new UNet3DError(
+      "SHAPE_MISMATCH",
+      `flip of [${shape.join(",")}] needs ${n * d * h * w * c} values in distinct arrays`,
+    );
+  }
+  const flipD = (flips & 1) !== 0;
+  const flipH = (flips & 2) !== 0;
+  const flipW = (flips & 4) !== 0;
+  const row = w * c;
+  for (let b = 0; b < n; b++) {
+    for (let z = 0; z < d; z++) {
+      const sz = flipD ? d - 1 - z : z;
+      for (let y = 0; y < h; y++) {
+        const sy = flipH ? h - 1 - y : y;
+        const dst = ((b * d + z) * h + y) * row;
+        const src = ((b * d + sz) * h + sy) * row;
+        if (!flipW) {
+          out.set(data.subarray(src, src + row), dst);
+        } else if (c === 1) {
+          for (let x = 0; x < w; x++) out[dst + x] = data[src + w - 1 - x]!;
+        } else {
+          for (let x = 0; x < w; x++) {
+            const o = dst + x * c;
+            const i = src + (w - 1 - x) * c;
+            for (let k = 0; k < c; k++) out[o + k] = data[i + k]!;
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
  * Sliding-window inference over a channels-last volume [D,H,W,C]. Windows of `windowSize`
  * overlap by `overlap`; each window's output is weighted by a Gaussian importance map (or
- * constant weights) and merged into a weighted average per voxel. Memory beyond the model is one
- * Float32Array of D·H·W·K outputs, one of D·H·W weights and one batch of windows, whatever the
- * number of windows. Every tensor created here is disposed, also when the model throws.
+ * constant weights) and merged into a weighted average per voxel. Several models form an
+ * ensemble: their outputs are averaged per window before the merge (the same as averaging the
+ * merged maps, since the merge is linear); all must return the same K. With `tta`, each window
+ * also runs mirrored along the 8 flip combinations and the flipped-back outputs are averaged.
+ * Memory beyond the models is one Float32Array of D·H·W·K outputs, one of D·H·W weights and a
+ * few batches of windows, whatever the number of windows. Every tensor created here is
+ * disposed, also when a model throws.
  */
 export async function predictVolume(
-  model: VolumePredictor,
+  model: VolumePredictor | VolumePredictor[],
   volume: Volume,
   options: PredictOptions,
 ): Promise<PredictResult> {
@@ -189,8 +312,14 @@ export async function predictVolume(
     mode = "gaussian",
     padValue = 0,
     output = "probabilities",
+    tta = false,
     onProgress,
   } = options;
+  const models = Array.isArray(model) ? model : [model];
+  if (models.length === 0) throw badConfig("predictVolume needs at least one model");
+  if (!models.every(isVolumePredictor)) {
+    throw badConfig("every model must have predict(), predictWindows() or be a function");
+  }
   checkShape3("windowSize", windowSize);
   checkOverlap(overlap);
   if (!Number.isInteger(batchSize) || batchSize < 1) {
@@ -200,6 +329,7 @@ export async function predictVolume(
   if (output !== "probabilities" && output !== "labels") {
     throw badConfig(`unknown output ${String(output)}`);
   }
+  if (typeof tta !== "boolean") throw badConfig(`tta must be a boolean, got ${String(tta)}`);
   if (!(sigmaScale > 0 && Number.isFinite(sigmaScale))) {
     throw badConfig(`sigmaScale must be a positive number, got ${sigmaScale}`);
   }
@@ -230,14 +360,25 @@ export async function predictVolume(
     mode === "gaussian"
       ? gaussianImportance(windowSize, sigmaScale)
       : new Float32Array(windowVoxels).fill(1);
-  const batchInput = new Float32Array(Math.min(batchSize, windows.length) * windowVoxels * C);
+  const flips = tta ? MIRROR_FLIPS : [0];
+  const passes = flips.length * models.length;
+  const totalCalls = windows.length * passes;
+  const maxBatch = Math.min(batchSize, windows.length);
+  const batchInput = new Float32Array(maxBatch * windowVoxels * C);
+  const flippedInput = tta ? new Float32Array(batchInput.length) : null;
   const weightSum = new Float32Array(D * H * W);
   let accumulated: Float32Array | null = null;
+  // Sum over passes of one batch's outputs, and a buffer to flip outputs back into; only
+  // needed when there is more than one pass. Sized once K is known.
+  let passSum: Float32Array | null = null;
+  let unflipped: Float32Array | null = null;
   let K = 0;
+  let calls = 0;
 
   for (let first = 0; first < windows.length; first += batchSize) {
     const batch = windows.slice(first, first + batchSize);
-    for (let b = 0; b < batch.length; b++) {
+    const n = batch.length;
+    for (let b = 0; b < n; b++) {
       extractWindow(
         volume.data,
         [D, H, W, C],
@@ -248,35 +389,67 @@ export async function predictVolume(
         b * windowVoxels * C,
       );
     }
-    const x = tf.tensor5d(batchInput.subarray(0, batch.length * windowVoxels * C), [
-      batch.length,
-      wd,
-      wh,
-      ww,
-      C,
-    ]);
-    const { values, k } = await readOutput(model, x, [batch.length, wd, wh, ww]);
-    if (accumulated === null) {
-      if (output === "labels" && k > 256) {
-        throw badConfig(`labels output holds at most 256 classes, the model has ${k}`);
+    const inputShape: Shape5 = [n, wd, wh, ww, C];
+    const original = batchInput.subarray(0, n * windowVoxels * C);
+    let batchOutput: Float32Array | null = null;
+    for (const flip of flips) {
+      const input =
+        flip === 0
+          ? original
+          : flipChannelsLast(
+              original,
+              inputShape,
+              flip,
+              flippedInput!.subarray(0, original.length),
+            );
+      for (const m of models) {
+        const { values, k } = await runWindows(m, input, inputShape);
+        calls += n;
+        if (accumulated === null) {
+          if (output === "labels" && k > 256) {
+            throw badConfig(`labels output holds at most 256 classes, the model has ${k}`);
+          }
+          K = k;
+          accumulated = new Float32Array(D * H * W * K);
+          if (passes > 1) {
+            passSum = new Float32Array(maxBatch * windowVoxels * K);
+            if (tta) unflipped = new Float32Array(passSum.length);
+          }
+        } else if (k !== K) {
+          throw new UNet3DError(
+            "SHAPE_MISMATCH",
+            `the models return ${K} and ${k} channels; an ensemble needs the same K`,
+          );
+        }
+        if (passSum === null) {
+          batchOutput = values;
+        } else {
+          const outputShape: Shape5 = [n, wd, wh, ww, K];
+          const back =
+            flip === 0
+              ? values
+              : flipChannelsLast(values, outputShape, flip, unflipped!.subarray(0, values.length));
+          const sum = passSum.subarray(0, values.length);
+          if (batchOutput === null) sum.set(back);
+          else for (let i = 0; i < sum.length; i++) sum[i]! += back[i]!;
+          batchOutput = sum;
+        }
+        onProgress?.(calls, totalCalls);
       }
-      K = k;
-      accumulated = new Float32Array(D * H * W * K);
-    } else if (k !== K) {
-      throw new UNet3DError("SHAPE_MISMATCH", `the model returned ${k} channels after ${K}`);
     }
-    for (let b = 0; b < batch.length; b++) {
+    const outputs = batchOutput!;
+    if (passes > 1) for (let i = 0; i < outputs.length; i++) outputs[i]! /= passes;
+    for (let b = 0; b < n; b++) {
       accumulateWindow(
-        values.subarray(b * windowVoxels * K, (b + 1) * windowVoxels * K),
+        outputs.subarray(b * windowVoxels * K, (b + 1) * windowVoxels * K),
         weights,
         batch[b]!,
         windowSize,
         [D, H, W, K],
-        accumulated,
+        accumulated!,
         weightSum,
       );
     }
-    onProgress?.(first + batch.length, windows.length);
   }
 
   // slidingWindows always yields at least one window, so the accumulator exists here.
