@@ -18,10 +18,8 @@ import {
   evaluateCase,
   LABEL_CONVENTIONS,
   labelConvention,
-  METRIC_NAMES,
   MetricsError,
   REGION_NAMES,
-  summarizeCases,
   type CaseMetrics,
   type CaseSummary,
   type LabelConvention,
@@ -31,6 +29,18 @@ import {
   type Shape,
   type Spacing,
 } from "./index.js";
+import {
+  evaluationReport,
+  reportToCsv,
+  reportToJson,
+  scoredCase,
+  type FailedCase,
+  type ScoredCase,
+} from "./report.js";
+
+// The report schema lives in report.ts; re-exported for code that imported it from here.
+export type { EvaluationReport, FailedCase, ScoredCase } from "./report.js";
+export { reportToCsv as toCsv } from "./report.js";
 
 /** Where the CLI writes; swapped for buffers in tests. Each call is one complete chunk of text. */
 export interface CliIo {
@@ -385,62 +395,6 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
 // ---------------------------------------------------------------------------------------------
 // Output
 
-export interface ScoredCase {
-  case: string;
-  regions: CaseMetrics["regions"];
-  labels: CaseMetrics["labels"];
-  unknownLabels?: CaseMetrics["unknownLabels"];
-}
-
-export interface FailedCase {
-  case: string;
-  pred: string;
-  gt: string;
-  error: { code: string; message: string };
-}
-
-/** The --json document; non-finite numbers are written as null. */
-export interface EvaluationReport {
-  cases: ScoredCase[];
-  summary: CaseSummary;
-  unpaired: { pred: string[]; gt: string[] };
-  failed: FailedCase[];
-  convention: LabelConvention;
-  labelMap: Record<string, number> | null;
-}
-
-function toJson(report: EvaluationReport): string {
-  return (
-    JSON.stringify(
-      report,
-      (_key, value: unknown) =>
-        typeof value === "number" && !Number.isFinite(value) ? null : value,
-      2,
-    ) + "\n"
-  );
-}
-
-function csvCell(text: string): string {
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-/** One row per case × region/label; empty cells for non-finite values. */
-export function toCsv(cases: readonly ScoredCase[]): string {
-  const lines = [["case", "kind", "name", ...METRIC_NAMES].join(",")];
-  const row = (id: string, kind: string, name: string, m: MetricSet) =>
-    [
-      csvCell(id),
-      kind,
-      name,
-      ...METRIC_NAMES.map((metric) => (Number.isFinite(m[metric]) ? String(m[metric]) : "")),
-    ].join(",");
-  for (const c of cases) {
-    for (const region of REGION_NAMES) lines.push(row(c.case, "region", region, c.regions[region]));
-    for (const [label, m] of Object.entries(c.labels)) lines.push(row(c.case, "label", label, m));
-  }
-  return lines.join("\n") + "\n";
-}
-
 /** Writes next to the target, then renames: readers never see a half-written file. */
 async function writeAtomically(path: string, text: string): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
@@ -597,9 +551,7 @@ async function scoreCase(pair: CasePair, args: Args): Promise<Outcome> {
       convention: args.convention,
       ...(args.labelMap ? { labelMap: args.labelMap } : {}),
     });
-    const scored: ScoredCase = { case: pair.id, regions: metrics.regions, labels: metrics.labels };
-    if (metrics.unknownLabels) scored.unknownLabels = metrics.unknownLabels;
-    return { ok: scored };
+    return { ok: scoredCase(pair.id, metrics) };
   } catch (err) {
     return fail(errorOf(err));
   }
@@ -682,17 +634,15 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     io.stderr(`brats-eval: no NIfTI files found in ${args.pred} and ${args.gt}\n`);
   }
 
-  const summary = summarizeCases(cases);
-  const report: EvaluationReport = {
-    cases,
-    summary,
+  const report = evaluationReport(cases, {
     unpaired: pairing.unpaired,
     failed,
     convention: args.convention,
-    labelMap: args.labelMap ? Object.fromEntries(Object.entries(args.labelMap)) : null,
-  };
+    labelMap: args.labelMap ?? null,
+  });
+  const summary = report.summary;
   if (args.json) {
-    io.stdout(toJson(report));
+    io.stdout(reportToJson(report));
   } else if (cases.length > 0) {
     io.stdout(formatCases(cases));
     io.stdout(
@@ -711,7 +661,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
   let csvFailed = false;
   if (args.csv !== undefined) {
     try {
-      await writeAtomically(args.csv, toCsv(cases));
+      await writeAtomically(args.csv, reportToCsv(cases));
     } catch (err) {
       io.stderr(`brats-eval: could not write ${args.csv}: ${(err as Error).message}\n`);
       csvFailed = true;

@@ -27,3 +27,13 @@ export type {
   Spacing,
   Summary,
 } from "./types.js";
+export {
+  evaluationReport,
+  reportToCsv,
+  reportToJson,
+  scoredCase,
+  type EvaluationReport,
+  type EvaluationReportOptions,
+  type FailedCase,
+  type ScoredCase,
+} from "./report.js";
