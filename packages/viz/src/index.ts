@@ -86,3 +86,17 @@ export {
   type TrainingCurvesOptions,
   type TrainingLog,
 } from "./plots.js";
+// The HTML report of an inference run (browser-safe, but kept out of the core entry's module list).
+export {
+  REPORT_METRICS,
+  base64Encode,
+  escapeHtml,
+  renderReportHtml,
+  reportHref,
+  type InferenceReport,
+  type ReportCase,
+  type ReportImage,
+  type ReportMetricName,
+  type ReportMetrics,
+  type ReportModel,
+} from "./report.js";
