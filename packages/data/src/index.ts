@@ -77,3 +77,15 @@ export {
   type PatchLoaderOptions,
   type PrepareOptions,
 } from "./loader.js";
+export {
+  connectedComponents,
+  postprocessLabels,
+  prepareForInference,
+  restoreSegmentation,
+  segmentationImage,
+  type ConnectedComponents,
+  type PostprocessOptions,
+  type PreparedCase,
+  type PrepareForInferenceOptions,
+  type RestoreOptions,
+} from "./postprocess.js";
