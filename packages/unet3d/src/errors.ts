@@ -11,7 +11,15 @@ export type UNet3DErrorCode =
   /** No requested TF.js backend could be initialised. */
   | "BACKEND"
   /** A file could not be read or written; `cause` holds the underlying error. */
-  | "IO";
+  | "IO"
+  /** A layer or layer option has no ONNX mapping in exportOnnx(). */
+  | "ONNX_UNSUPPORTED"
+  /** onnxruntime-node is not installed (or its native binding does not load). */
+  | "ONNX_RUNTIME_MISSING"
+  /** onnxruntime-node rejected the model or failed while running it. */
+  | "ONNX_RUNTIME"
+  /** The "brats" metadata of a model is missing fields, of the wrong type or not JSON. */
+  | "BAD_METADATA";
 
 /** The error type this package throws for bad input. */
 export class UNet3DError extends Error {

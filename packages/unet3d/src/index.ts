@@ -99,3 +99,28 @@ export {
   type ValidationCase,
   type ValidationOptions,
 } from "./train.js";
+// ONNX export, model metadata and the onnxruntime-node engine.
+export {
+  BRATS_METADATA_KEY,
+  metadataProps,
+  parseModelMetadata,
+  type BratsModelMetadata,
+  type BratsModelPreprocessing,
+  type LabelConvention,
+} from "./metadata.js";
+export {
+  DEFAULT_OPSET,
+  exportOnnx,
+  ONNX_INPUT_NAME,
+  ONNX_OUTPUT_NAME,
+  saveOnnx,
+  type ExportOnnxOptions,
+} from "./onnx/export.js";
+export { readOnnxModelInfo, type OnnxModelInfo } from "./onnx/read.js";
+export {
+  loadOnnxModel,
+  ONNXRUNTIME_INSTALL_HINT,
+  type LoadOnnxOptions,
+  type OnnxExecutionProvider,
+  type OnnxModel,
+} from "./onnx/runtime.js";
