@@ -4,6 +4,6 @@ import { defineConfig } from "vitest/config";
 // through the "source" export condition, so tests need no build.
 export default defineConfig({
   test: {
-    projects: ["packages/*", "apps/*"],
+    projects: ["packages/*", "apps/*", "tests"],
   },
 });

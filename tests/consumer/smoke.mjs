@@ -1,0 +1,115 @@
+// Runs in an empty npm project where the packed @brats tarballs were installed: imports every public
+// package the way a user would (plain ESM, no source condition) and does real work with each. Prints
+// one JSON object that tests/release.test.ts checks.
+import { fileURLToPath } from "node:url";
+import * as data from "@brats/data";
+import * as metrics from "@brats/metrics";
+import * as nifti from "@brats/nifti";
+import * as unet3d from "@brats/unet3d";
+import * as viz from "@brats/viz";
+import * as vizCore from "@brats/viz/core";
+
+const result = {};
+
+// Where each package resolved from: the installed tarballs, never the monorepo's sources.
+result.resolved = Object.fromEntries(
+  [
+    "@brats/nifti",
+    "@brats/data",
+    "@brats/metrics",
+    "@brats/viz",
+    "@brats/viz/core",
+    "@brats/unet3d",
+  ].map((name) => [name, fileURLToPath(import.meta.resolve(name))]),
+);
+
+// @brats/nifti: createImage → serializeNifti (gzip) → parseNifti round trip.
+const voxels = Float32Array.from({ length: 5 * 4 * 3 }, (_, i) => i / 4 - 3);
+const affine = [
+  [-1.5, 0, 0, 10],
+  [0, -1, 0, 20],
+  [0, 0, 2, -30],
+  [0, 0, 0, 1],
+];
+const image = nifti.createImage({ data: voxels, shape: [5, 4, 3], affine });
+const bytes = nifti.serializeNifti(image, { gzip: true });
+const parsed = nifti.parseNifti(bytes);
+result.nifti = {
+  gzip: bytes[0] === 0x1f && bytes[1] === 0x8b,
+  shape: parsed.shape,
+  datatype: parsed.datatype,
+  spacing: parsed.spacing,
+  axcodes: nifti.axcodes(parsed.affine),
+  dataEqual: parsed.data.length === voxels.length && voxels.every((v, i) => parsed.data[i] === v),
+  affineEqual: affine.every((row, r) => row.every((v, c) => parsed.affine[r][c] === v)),
+};
+
+// @brats/data: a seeded phantom.
+const phantom = data.generatePhantom({ shape: [48, 48, 32], seed: 5 });
+const labelCounts = {};
+for (const v of phantom.seg) labelCounts[v] = (labelCounts[v] ?? 0) + 1;
+result.data = { shape: phantom.shape, modalities: phantom.modalities, labelCounts };
+
+// @brats/metrics: Dice of the phantom against itself and against a copy shifted by one voxel in x.
+const [nx, ny, nz] = phantom.shape;
+const shifted = new Uint8Array(phantom.seg.length);
+for (let z = 0; z < nz; z++)
+  for (let y = 0; y < ny; y++)
+    for (let x = 1; x < nx; x++)
+      shifted[x + nx * (y + ny * z)] = phantom.seg[x - 1 + nx * (y + ny * z)];
+const self = metrics.evaluateCase(phantom.seg, phantom.seg, phantom.shape, phantom.spacing);
+const moved = metrics.evaluateCase(shifted, phantom.seg, phantom.shape, phantom.spacing);
+const wt = (s) => s.regions.WT;
+result.metrics = {
+  selfDice: { WT: wt(self).dice, TC: self.regions.TC.dice, ET: self.regions.ET.dice },
+  shiftedDiceWT: wt(moved).dice,
+  shiftedHd95WT: wt(moved).hd95,
+};
+
+// @brats/viz: an overlay PNG; @brats/viz/core: orientation from the affine without a canvas.
+const geometry = { shape: phantom.shape, spacing: phantom.spacing, affine: phantom.affine };
+const png = viz.renderOverlayPng({
+  image: { data: phantom.channels[0], ...geometry },
+  labels: { data: phantom.seg, ...geometry },
+});
+const header = new DataView(png.buffer, png.byteOffset, png.byteLength);
+result.viz = {
+  signature: Array.from(png.subarray(0, 8)),
+  expectedSignature: Array.from(viz.PNG_SIGNATURE),
+  width: header.getUint32(16),
+  height: header.getUint32(20),
+  coreAxisCodes: vizCore.axisCodes(phantom.affine),
+};
+
+// @brats/unet3d: a small U-Net on the cpu backend, sliding-window probabilities over a volume.
+const backend = await unet3d.selectBackend("cpu");
+unet3d.registerBratsLayers();
+const model = unet3d.createUNet3D({
+  modalities: ["flair", "t1ce"],
+  baseFilters: 4,
+  depth: 2,
+  seed: 1,
+});
+const inputShape = [20, 24, 16, 2];
+const input = Float32Array.from({ length: 20 * 24 * 16 * 2 }, (_, i) => Math.cos(i / 5));
+const probabilities = await unet3d.predictVolume(
+  model,
+  { data: input, shape: inputShape },
+  { windowSize: [16, 16, 16], overlap: 0.25, output: "probabilities" },
+);
+let worstSum = 0;
+for (let v = 0; v < probabilities.data.length / 4; v++) {
+  const p = probabilities.data;
+  worstSum = Math.max(
+    worstSum,
+    Math.abs(p[4 * v] + p[4 * v + 1] + p[4 * v + 2] + p[4 * v + 3] - 1),
+  );
+}
+result.unet3d = {
+  backend: backend.name,
+  params: unet3d.countTrainableParams(model),
+  outputShape: probabilities.shape,
+  worstProbabilitySumError: worstSum,
+};
+
+console.log(JSON.stringify(result));

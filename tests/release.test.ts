@@ -1,0 +1,345 @@
+// Release check: `pnpm pack` every public package, install the tarballs together into an empty npm
+// project (as a user would, with the TF.js and onnxruntime peers), then import and run them there
+// (plain ESM, no "source" condition), run the README examples, and type-check the public types under
+// moduleResolution NodeNext and Bundler. Needs the packages built (CI builds before testing).
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generatePhantom } from "../packages/data/src/index.js";
+
+const run = promisify(execFile);
+const repo = fileURLToPath(new URL("..", import.meta.url));
+const PUBLIC = ["nifti", "data", "unet3d", "metrics", "viz"] as const;
+const EXAMPLES = ["nifti", "data", "metrics", "viz", "unet3d"] as const;
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+// What a user adds beside the tarballs: the TF.js peers for the cpu backend, onnxruntime-node for
+// ONNX inference, and @types/node to type-check Node code.
+const PEERS = [
+  "@tensorflow/tfjs-core@^4.22.0",
+  "@tensorflow/tfjs-layers@^4.22.0",
+  "@tensorflow/tfjs-backend-cpu@^4.22.0",
+  "onnxruntime-node@^1.30.0",
+  "@types/node@^20",
+];
+
+const unbuilt = PUBLIC.filter(
+  (p) =>
+    !existsSync(join(repo, "packages", p, "dist", "index.js")) ||
+    !existsSync(join(repo, "packages", p, "dist", "index.d.ts")),
+);
+if (unbuilt.length > 0) {
+  console.warn(
+    `release test skipped: packages/${unbuilt.join(", packages/")} not built (no dist/index.js and index.d.ts); run pnpm build first`,
+  );
+}
+
+interface Manifest {
+  name: string;
+  version: string;
+  private?: boolean;
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+}
+
+async function manifest(dir: string): Promise<Manifest> {
+  return JSON.parse(await readFile(join(dir, "package.json"), "utf8")) as Manifest;
+}
+
+/** Runs a command, failing with its output (not just the exit code) when it fails. */
+async function sh(file: string, args: string[], cwd: string, env?: NodeJS.ProcessEnv) {
+  try {
+    return await run(file, args, {
+      cwd,
+      env: { ...process.env, ...env },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string; message: string };
+    throw new Error(
+      `${file} ${args.join(" ")} (in ${cwd}) failed: ${e.message}\n${e.stdout ?? ""}\n${e.stderr ?? ""}`,
+    );
+  }
+}
+
+/** tsc's error lines, except those inside TF.js's own declarations (TF.js 4.22's .d.ts files do not
+ * compile without skipLibCheck; every TF.js user has it on, but here we want ours checked). */
+function tscErrors(output: string): string[] {
+  return output
+    .split("\n")
+    .filter((line) => /error TS\d+/.test(line))
+    .filter((line) => !line.startsWith("node_modules/@tensorflow/"));
+}
+
+async function tsc(project: string, cwd: string): Promise<string[]> {
+  const bin = join(repo, "node_modules", "typescript", "bin", "tsc");
+  try {
+    await run(process.execPath, [bin, "-p", project], { cwd, maxBuffer: 16 * 1024 * 1024 });
+    return [];
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string };
+    return tscErrors(`${e.stdout ?? ""}\n${e.stderr ?? ""}`);
+  }
+}
+
+describe.skipIf(unbuilt.length > 0)(
+  "release: packed tarballs installed into an empty project",
+  () => {
+    let root = "";
+    let project = "";
+    const tarballs = new Map<string, string>();
+
+    beforeAll(async () => {
+      root = await mkdtemp(join(tmpdir(), "brats-release-"));
+      const packs = join(root, "tarballs");
+      project = join(root, "project");
+      await mkdir(packs);
+      await mkdir(project);
+      for (const p of PUBLIC) {
+        const before = new Set(await readdir(packs));
+        await sh("pnpm", ["pack", "--pack-destination", packs], join(repo, "packages", p));
+        const added = (await readdir(packs)).filter((f) => !before.has(f) && f.endsWith(".tgz"));
+        expect(added, `pnpm pack of packages/${p}`).toHaveLength(1);
+        tarballs.set(p, join(packs, added[0]!));
+      }
+      await writeFile(
+        join(project, "package.json"),
+        JSON.stringify({ name: "brats-consumer", private: true, type: "module" }, null, 2),
+      );
+      await sh(
+        "npm",
+        [
+          "install",
+          "--no-audit",
+          "--no-fund",
+          "--prefer-offline",
+          "--loglevel=error",
+          ...PUBLIC.map((p) => tarballs.get(p)!),
+          ...PEERS,
+        ],
+        project,
+        // onnxruntime-node's install script would fetch CUDA binaries; its CPU binaries ship in the package.
+        { ONNXRUNTIME_NODE_INSTALL: "skip", npm_config_update_notifier: "false" },
+      );
+      for (const f of ["smoke.mjs", "types.ts"]) {
+        await copyFile(join(repo, "tests", "consumer", f), join(project, f));
+      }
+      await mkdir(join(project, "examples"));
+      for (const e of EXAMPLES) {
+        await copyFile(
+          join(repo, "tests", "readme-examples", `${e}.ts`),
+          join(project, "examples", `${e}.ts`),
+        );
+      }
+    }, 600_000);
+
+    afterAll(async () => {
+      if (root !== "") await rm(root, { recursive: true, force: true });
+    });
+
+    it("each tarball holds dist, README.md, LICENSE and package.json, and no sources, tests or data", async () => {
+      for (const p of PUBLIC) {
+        const { stdout } = await sh("tar", ["-tzf", tarballs.get(p)!], root);
+        const files = stdout
+          .split("\n")
+          .filter((f) => f !== "")
+          .map((f) => f.replace(/^package\//, ""));
+        for (const required of [
+          "package.json",
+          "README.md",
+          "LICENSE",
+          "dist/index.js",
+          "dist/index.d.ts",
+        ]) {
+          expect(files, `${p} tarball`).toContain(required);
+        }
+        const unexpected = files.filter(
+          (f) => !/^dist\//.test(f) && !["package.json", "README.md", "LICENSE"].includes(f),
+        );
+        expect(unexpected, `${p}: files outside dist/`).toEqual([]);
+        const forbidden = files.filter(
+          (f) =>
+            /(^|\/)(src|test|tests|bench|scripts|__golden__|test-fixtures)\//.test(f) ||
+            /\.(test|spec)\.[cm]?[jt]s$/.test(f) ||
+            /\.(nii|nii\.gz|hdr|img|mgz|npy|npz|pt|pth|onnx)$/i.test(f) ||
+            /brats(20|18|17)/i.test(f),
+        );
+        expect(forbidden, `${p}: sources, tests or data in the tarball`).toEqual([]);
+      }
+    });
+
+    it("packed manifests carry real versions for internal dependencies (no workspace: left)", async () => {
+      const versions = new Map<string, string>();
+      for (const p of PUBLIC) {
+        const m = await manifest(join(repo, "packages", p));
+        versions.set(m.name, m.version);
+      }
+      for (const p of PUBLIC) {
+        const { stdout } = await sh(
+          "tar",
+          ["-xzOf", tarballs.get(p)!, "package/package.json"],
+          root,
+        );
+        expect(stdout, p).not.toContain("workspace:");
+        const packed = JSON.parse(stdout) as Manifest;
+        expect(packed.version).toBe(versions.get(packed.name));
+        for (const [dep, range] of Object.entries(packed.dependencies ?? {})) {
+          if (dep.startsWith("@brats/"))
+            expect(range, `${p} → ${dep}`).toBe(`^${versions.get(dep)}`);
+        }
+      }
+    });
+
+    it("imports and runs every package as plain ESM from the installed tarballs", async () => {
+      const { stdout } = await sh(process.execPath, ["smoke.mjs"], project);
+      const r = JSON.parse(stdout.trim().split("\n").at(-1)!) as {
+        resolved: Record<string, string>;
+        nifti: Record<string, unknown>;
+        data: { shape: number[]; modalities: string[]; labelCounts: Record<string, number> };
+        metrics: {
+          selfDice: Record<string, number>;
+          shiftedDiceWT: number;
+          shiftedHd95WT: number;
+        };
+        viz: Record<string, unknown>;
+        unet3d: Record<string, unknown>;
+      };
+      for (const [name, file] of Object.entries(r.resolved)) {
+        expect(file.startsWith(join(project, "node_modules")), `${name} → ${file}`).toBe(true);
+        expect(file).toMatch(/\/dist\/[a-z]+\.js$/);
+      }
+      expect(r.nifti).toEqual({
+        gzip: true,
+        shape: [5, 4, 3],
+        datatype: "float32",
+        spacing: [1.5, 1, 2],
+        axcodes: "LPS",
+        dataEqual: true,
+        affineEqual: true,
+      });
+
+      // The packed build must draw the same phantom as the sources, voxel for voxel.
+      const phantom = generatePhantom({ shape: [48, 48, 32], seed: 5 });
+      const counts: Record<string, number> = {};
+      for (const v of phantom.seg) counts[v] = (counts[v] ?? 0) + 1;
+      expect(r.data).toEqual({
+        shape: [48, 48, 32],
+        modalities: ["flair", "t1", "t1ce", "t2"],
+        labelCounts: counts,
+      });
+      expect(Object.keys(counts).sort()).toEqual(["0", "1", "2", "4"]);
+
+      // Dice of WT against itself shifted by one voxel along x, counted here by hand: |A ∩ shift(A)| / |A|.
+      const [nx, ny, nz] = phantom.shape;
+      let whole = 0;
+      let overlap = 0;
+      for (let z = 0; z < nz; z++) {
+        for (let y = 0; y < ny; y++) {
+          for (let x = 0; x < nx; x++) {
+            const i = x + nx * (y + ny * z);
+            if (phantom.seg[i] === 0) continue;
+            whole++;
+            if (x > 0 && phantom.seg[i - 1] !== 0) overlap++;
+          }
+        }
+      }
+      expect(r.metrics.selfDice).toEqual({ WT: 1, TC: 1, ET: 1 });
+      expect(r.metrics.shiftedDiceWT).toBeCloseTo(overlap / whole, 12);
+      expect(r.metrics.shiftedDiceWT).toBeLessThan(1);
+      // Every surface voxel moves by exactly 1 mm (or stays on both surfaces).
+      expect(r.metrics.shiftedHd95WT).toBe(1);
+
+      expect(r.viz.signature).toEqual(PNG_SIGNATURE);
+      expect(r.viz.expectedSignature).toEqual(PNG_SIGNATURE);
+      expect(r.viz.width).toBeGreaterThan(48);
+      expect(r.viz.height).toBeGreaterThan(48);
+      expect(r.viz.coreAxisCodes).toBe("LPS");
+
+      expect(r.unet3d.backend).toBe("cpu");
+      expect(r.unet3d.outputShape).toEqual([20, 24, 16, 4]);
+      expect(r.unet3d.params).toBeGreaterThan(1000);
+      expect(r.unet3d.worstProbabilitySumError).toBeLessThan(1e-5);
+    });
+
+    it("installs the command-line tools with their bins", async () => {
+      const bin = join(project, "node_modules", ".bin");
+      const nifti = await sh(join(bin, "brats-nifti"), ["--version"], project);
+      expect(nifti.stdout.trim()).toContain(
+        (await manifest(join(repo, "packages", "nifti"))).version,
+      );
+      const evalTool = await sh(join(bin, "brats-eval"), ["--version"], project);
+      expect(evalTool.stdout.trim()).toContain(
+        (await manifest(join(repo, "packages", "metrics"))).version,
+      );
+    });
+
+    it("type-checks the public types and the README examples (NodeNext and Bundler) and runs the examples", async () => {
+      const compilerOptions = {
+        target: "ES2022",
+        strict: true,
+        noUncheckedIndexedAccess: true,
+        verbatimModuleSyntax: true,
+        skipLibCheck: false,
+        types: ["node"],
+      };
+      const files = ["types.ts", ...EXAMPLES.map((e) => `examples/${e}.ts`)];
+      await writeFile(
+        join(project, "tsconfig.nodenext.json"),
+        JSON.stringify({
+          compilerOptions: {
+            ...compilerOptions,
+            module: "NodeNext",
+            moduleResolution: "NodeNext",
+            outDir: "out",
+          },
+          files,
+        }),
+      );
+      await writeFile(
+        join(project, "tsconfig.bundler.json"),
+        JSON.stringify({
+          compilerOptions: {
+            ...compilerOptions,
+            module: "ESNext",
+            moduleResolution: "Bundler",
+            noEmit: true,
+          },
+          files,
+        }),
+      );
+      const [nodeNext, bundler] = await Promise.all([
+        tsc("tsconfig.nodenext.json", project),
+        tsc("tsconfig.bundler.json", project),
+      ]);
+      expect(nodeNext, "tsc, moduleResolution NodeNext").toEqual([]);
+      expect(bundler, "tsc, moduleResolution Bundler").toEqual([]);
+
+      // The README examples, compiled by the NodeNext run, each in a fresh folder.
+      const out = new Map<string, string>();
+      for (const e of EXAMPLES) {
+        const cwd = join(root, `run-${e}`);
+        await mkdir(cwd);
+        const { stdout } = await sh(
+          process.execPath,
+          [join(project, "out", "examples", `${e}.js`)],
+          cwd,
+        );
+        out.set(e, stdout);
+      }
+      expect(out.get("nifti")).toBe("[ 4, 3, 2 ] int16 LPS 230\n");
+      expect(out.get("data")).toMatch(
+        /^\[ 'Phantom_00000', 'Phantom_00001' \] \[ 48, 48, 40 \] .* 3\ntrue\n$/,
+      );
+      expect(out.get("metrics")).toBe("1 1 0 373.12866\n");
+      for (const png of ["overlay.png", "three-plane.png"]) {
+        const bytes = await readFile(join(root, "run-viz", png));
+        expect(Array.from(bytes.subarray(0, 8)), png).toEqual(PNG_SIGNATURE);
+      }
+      expect(out.get("unet3d")).toMatch(/^cpu \d+ \[ 40, 40, 24 \]\n$/);
+    });
+  },
+);
