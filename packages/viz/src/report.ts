@@ -358,6 +358,7 @@ table.info th{text-align:left}table.info td{text-align:left;white-space:normal}
 tfoot tr:first-child th,tfoot tr:first-child td{border-top:2px solid var(--muted)}
 tfoot th,tfoot td{font-weight:600}
 .scroll{overflow-x:auto}
+table.metrics{font-size:13px;font-variant-numeric:tabular-nums}table.metrics th,table.metrics td{padding:2px 6px}
 .note{color:var(--muted);font-size:13px}
 .legend span{display:inline-block;margin-right:14px}
 .legend i{display:inline-block;width:12px;height:12px;margin-right:5px;vertical-align:-1px;border:1px solid #0004}
@@ -366,7 +367,7 @@ dl{display:grid;grid-template-columns:max-content auto;gap:4px 12px;margin:8px 0
 dt{font-weight:600}dd{margin:0}
 .images{display:flex;flex-wrap:wrap;gap:16px}
 figure{margin:8px 0}
-figure img{display:block;max-width:100%;height:auto;border:1px solid var(--line);background:#000}
+figure img{display:block;box-sizing:content-box;max-width:calc(100% - 2px);height:auto;border:1px solid var(--line);background:#000}
 figcaption{color:var(--muted);font-size:13px;margin-top:4px}
 .failed{color:#b42318}
 `;
