@@ -1,0 +1,44 @@
+// Public API of @brats/infer-app: run brats-infer from code (tests, the demo, pipelines).
+export { InferError, USAGE_CODES, type InferErrorCode } from "./errors.js";
+export { parseShard, shardCases, type Shard } from "./shard.js";
+export {
+  checkEnsemble,
+  checkpointOf,
+  describeModel,
+  loadModels,
+  MODEL_CARD_MD,
+  ONNX_BACKENDS,
+  TFJS_BACKENDS,
+  type CheckpointName,
+  type EngineChoice,
+  type EngineName,
+  type LoadedModel,
+  type LoadedModels,
+  type LoadModelsOptions,
+  type ModelSource,
+} from "./models.js";
+export {
+  caseState,
+  readRecord,
+  RECORD_FORMAT,
+  RECORD_VERSION,
+  settingsKey,
+  type CaseRecord,
+  type CaseSettings,
+  type CaseState,
+} from "./record.js";
+export {
+  METRICS_CSV,
+  METRICS_JSON,
+  OVERLAYS_DIR,
+  preprocessOptions,
+  REPORT_HTML,
+  runInference,
+  type CaseResult,
+  type InferenceEvent,
+  type InferenceHooks,
+  type InferenceOptions,
+  type InferenceSummary,
+  type ModelInfo,
+} from "./run.js";
+export { progressLine, ProgressBar, type ProgressState } from "./progress.js";
