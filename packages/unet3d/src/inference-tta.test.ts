@@ -94,7 +94,7 @@ function kernel(c: number, k: number, seed: number, symmetric: boolean): Float32
 function tfConvModel(w: Float32Array, c: number, k: number, bias: number) {
   const filter = tf.tensor5d(w, [3, 3, 3, c, k]);
   const model = (x: tf.Tensor5D): tf.Tensor5D =>
-    tf.tidy(() => tf.sigmoid(tf.add(tf.conv3d(x, filter, 1, "same"), bias)));
+    tf.tidy(() => tf.sigmoid(tf.add<tf.Tensor5D>(tf.conv3d(x, filter, 1, "same"), bias)));
   return { model, dispose: () => filter.dispose() };
 }
 
@@ -139,7 +139,8 @@ const perVoxel = (x: tf.Tensor5D): tf.Tensor5D =>
     const c = x.shape[4];
     const m = tf.tensor2d(randomArray(c * 3, 5), [c, 3]);
     const flat = tf.reshape(x, [-1, c]);
-    return tf.reshape(tf.softmax(tf.matMul(flat, m)), [...x.shape.slice(0, 4), 3]) as tf.Tensor5D;
+    const [n, d, h, w] = x.shape;
+    return tf.reshape<tf.Rank.R5>(tf.softmax(tf.matMul(flat, m)), [n, d, h, w, 3]);
   });
 
 /** Axes of a [N,D,H,W,K] tensor that flip f mirrors. */
