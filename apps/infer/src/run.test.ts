@@ -1,0 +1,273 @@
+// runInference on phantom cases with tiny random-weight ONNX models: idempotent re-runs, crash
+// leftovers, settings conflicts, shards sharing one OUT, ensembles, TTA, post-processing, errors.
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readNifti } from "@brats/nifti";
+import type { EvaluationReport } from "@brats/metrics";
+import { createUNet3D, registerBratsLayers, saveOnnx, selectBackend } from "@brats/unet3d";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { InferError } from "./errors.js";
+import { readRecord } from "./record.js";
+import { runInference, type InferenceEvent, type InferenceOptions } from "./run.js";
+import { shardCases } from "./shard.js";
+import { phantomDataset, tinyOnnxModel } from "./test-utils.js";
+
+let dir: string;
+let data: string;
+let modelA: string;
+let modelB: string;
+const IDS = ["Phantom_00000", "Phantom_00001", "Phantom_00002", "Phantom_00003"];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "brats-infer-run-"));
+  data = await phantomDataset(join(dir, "data"), IDS.length);
+  modelA = await tinyOnnxModel(join(dir, "models"), "a");
+  modelB = await tinyOnnxModel(join(dir, "models"), "b", { seed: 12 });
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Every file of OUT (recursively) → bytes, except report.html (it carries the run's date). */
+async function snapshot(out: string): Promise<Map<string, Buffer>> {
+  const files = new Map<string, Buffer>();
+  const walk = async (sub: string) => {
+    for (const entry of await readdir(join(out, sub), { withFileTypes: true })) {
+      const rel = sub === "" ? entry.name : `${sub}/${entry.name}`;
+      if (entry.isDirectory()) await walk(rel);
+      else if (rel !== "report.html") files.set(rel, await readFile(join(out, rel)));
+    }
+  };
+  await walk("");
+  return files;
+}
+
+function base(out: string, extra: Partial<InferenceOptions> = {}): InferenceOptions {
+  return { models: [modelA], input: data, out, engine: "onnx", threads: 1, ...extra };
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(InferError);
+    return (err as InferError).code;
+  }
+  return "resolved";
+}
+
+describe("runInference: idempotent re-runs", () => {
+  it("skips done cases with byte-identical files; redoes crash leftovers identically", async () => {
+    const out = join(dir, "idem");
+    const first = await runInference(base(out, { overlays: true }));
+    expect(first.counts).toEqual({ cases: 4, done: 4, skipped: 0, failed: 0 });
+    expect(first.engine).toBe("onnx");
+    expect(first.backend).toBe("cpu");
+    const before = await snapshot(out);
+    for (const id of IDS) {
+      for (const f of [`${id}.nii.gz`, `${id}.json`, `overlays/${id}_prediction.png`]) {
+        expect(before.has(f), f).toBe(true);
+      }
+    }
+    expect(before.has("metrics.json") && before.has("metrics.csv")).toBe(true);
+    expect(existsSync(join(out, "report.html"))).toBe(true);
+
+    const second = await runInference(base(out, { overlays: true }));
+    expect(second.counts).toEqual({ cases: 4, done: 0, skipped: 4, failed: 0 });
+    expect(second.cases.map((c) => c.dice)).toEqual(first.cases.map((c) => c.dice));
+    expect(await snapshot(out)).toEqual(before);
+
+    // Crash leftovers: a case whose record never landed (plus the writer's temp file), a
+    // truncated segmentation under a complete record, and a missing overlay.
+    await rm(join(out, "Phantom_00001.json"));
+    await writeFile(join(out, "Phantom_00001.nii.gz.tmp-999-abcdef"), "partial");
+    await truncate(join(out, "Phantom_00002.nii.gz"), 100);
+    await rm(join(out, "overlays/Phantom_00003_prediction.png"));
+    const third = await runInference(base(out, { overlays: true }));
+    expect(third.cases.map((c) => c.status)).toEqual(["skipped", "done", "done", "done"]);
+    expect(existsSync(join(out, "Phantom_00001.nii.gz.tmp-999-abcdef"))).toBe(false);
+    const after = await snapshot(out);
+    expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
+    for (const [file, bytes] of before) {
+      if (/^Phantom_0000[123]\.json$/.test(file)) continue; // their time and date are new
+      expect(after.get(file)!.equals(bytes), file).toBe(true);
+    }
+    // Records of redone cases differ only in provenance.
+    for (const id of ["Phantom_00001", "Phantom_00002"]) {
+      const strip = (b: Buffer) => {
+        const r = JSON.parse(b.toString()) as Record<string, unknown>;
+        delete r.seconds;
+        delete r.date;
+        return r;
+      };
+      expect(strip(after.get(`${id}.json`)!)).toEqual(strip(before.get(`${id}.json`)!));
+    }
+  });
+
+  it("refuses OUT made with other settings (SETTINGS_CONFLICT) unless overwrite", async () => {
+    const out = join(dir, "conflict");
+    await runInference(base(out, { report: false }));
+    expect(await codeOf(runInference(base(out, { tta: true, report: false })))).toBe(
+      "SETTINGS_CONFLICT",
+    );
+    expect(await codeOf(runInference(base(out, { models: [modelB], report: false })))).toBe(
+      "SETTINGS_CONFLICT",
+    );
+    expect(await codeOf(runInference(base(out, { overlap: 0.25, report: false })))).toBe(
+      "SETTINGS_CONFLICT",
+    );
+    const redone = await runInference(
+      base(out, { minComponent: 5, overwrite: true, report: false }),
+    );
+    expect(redone.counts.done).toBe(4);
+    const record = await readRecord(join(out, "Phantom_00000.json"));
+    expect(record?.settings.minComponent).toBe(5);
+    // Asking for overlays later recomputes (identical segmentation) and adds them.
+    const seg = await readFile(join(out, "Phantom_00000.nii.gz"));
+    const withOverlays = await runInference(
+      base(out, { minComponent: 5, overlays: true, report: false }),
+    );
+    expect(withOverlays.counts.done).toBe(4);
+    expect((await readFile(join(out, "Phantom_00000.nii.gz"))).equals(seg)).toBe(true);
+    expect(existsSync(join(out, "overlays/Phantom_00000_prediction.png"))).toBe(true);
+  });
+});
+
+describe("runInference: shards", () => {
+  it("shards sharing OUT each do their cases; together every case once; metrics cover OUT", async () => {
+    const out = join(dir, "shards");
+    const seen: string[] = [];
+    for (let index = 0; index < 3; index++) {
+      const shard = { index, count: 3 };
+      const s = await runInference(base(out, { shard, report: false }));
+      const expected = shardCases(
+        IDS.map((id) => ({ id })),
+        shard,
+      ).map((c) => c.id);
+      expect(s.cases.map((c) => c.id)).toEqual(expected);
+      expect(s.cases.every((c) => c.status === "done")).toBe(true);
+      seen.push(...expected);
+      // metrics.json holds every case OUT has so far.
+      const report = JSON.parse(await readFile(s.metrics!.json, "utf8")) as EvaluationReport;
+      expect(report.cases.map((c) => c.case)).toEqual([...seen].sort());
+    }
+    expect([...seen].sort()).toEqual(IDS);
+    // The same segmentation as an unsharded run.
+    const whole = join(dir, "idem");
+    for (const id of IDS) {
+      const a = await readFile(join(out, `${id}.nii.gz`));
+      const b = await readFile(join(whole, `${id}.nii.gz`));
+      expect(a.equals(b), id).toBe(true);
+    }
+    const empty = await runInference(base(out, { shard: { index: 5, count: 7 }, report: false }));
+    expect(empty.counts.cases).toBe(0);
+  });
+});
+
+describe("runInference: ensembles, TTA and post-processing", () => {
+  const windowTotals = (events: InferenceEvent[]) =>
+    events.flatMap((e) => (e.type === "windows" && e.done === e.total ? [e.total] : []));
+
+  it("an ensemble of one model twice equals the model; two models count windows twice", async () => {
+    const single = join(dir, "idem");
+    const twice = join(dir, "ens-aa");
+    const events: InferenceEvent[] = [];
+    const s = await runInference(base(twice, { models: [modelA, modelA], report: false }), {
+      onEvent: (e) => events.push(e),
+    });
+    expect(s.models).toHaveLength(2);
+    for (const id of IDS) {
+      const a = await readFile(join(single, `${id}.nii.gz`));
+      expect((await readFile(join(twice, `${id}.nii.gz`))).equals(a), id).toBe(true);
+    }
+    const one: InferenceEvent[] = [];
+    await runInference(base(join(dir, "one"), { input: join(data, IDS[0]!), report: false }), {
+      onEvent: (e) => one.push(e),
+    });
+    expect(windowTotals(events)[0]).toBe(2 * windowTotals(one)[0]!);
+
+    const ab = await runInference(base(join(dir, "ens-ab"), { models: [modelA, modelB] }));
+    expect(ab.counts.done).toBe(4);
+    expect(ab.settings.models).toHaveLength(2);
+    expect(ab.settings.models[0]).not.toBe(ab.settings.models[1]);
+  });
+
+  it("TTA runs 8 passes per window", async () => {
+    const events: InferenceEvent[] = [];
+    const s = await runInference(
+      base(join(dir, "tta"), { input: join(data, IDS[0]!), tta: true, report: false }),
+      { onEvent: (e) => events.push(e) },
+    );
+    expect(s.settings.tta).toBe(true);
+    const plain: InferenceEvent[] = [];
+    await runInference(base(join(dir, "plain"), { input: join(data, IDS[0]!), report: false }), {
+      onEvent: (e) => plain.push(e),
+    });
+    expect(windowTotals(events)[0]).toBe(8 * windowTotals(plain)[0]!);
+  });
+
+  it("post-processing flags reach the labels: a huge --min-component removes everything", async () => {
+    const out = join(dir, "post");
+    const s = await runInference(
+      base(out, {
+        input: join(data, IDS[0]!),
+        minComponent: 10 ** 9,
+        etThreshold: 10 ** 9,
+        report: false,
+      }),
+    );
+    expect(s.cases[0]!.volumesMl).toEqual({ WT: 0, TC: 0, ET: 0 });
+    const seg = await readNifti(join(out, `${IDS[0]}.nii.gz`));
+    expect((seg.data as Uint8Array).every((v) => v === 0)).toBe(true);
+  });
+});
+
+describe("runInference: bad input", () => {
+  it("reports codes: no cases, missing model, no metadata, mismatched ensemble, bad options", async () => {
+    const empty = join(dir, "empty");
+    await writeFile(join(dir, "not-a-model.txt"), "x");
+    await import("node:fs/promises").then((fs) => fs.mkdir(empty, { recursive: true }));
+    const out = join(dir, "bad");
+    expect(await codeOf(runInference(base(out, { input: empty })))).toBe("NO_CASES");
+    expect(await codeOf(runInference(base(out, { input: join(dir, "nope") })))).toBe("NOT_FOUND");
+    expect(await codeOf(runInference(base(out, { models: [join(dir, "nope.onnx")] })))).toBe(
+      "NOT_FOUND",
+    );
+    expect(await codeOf(runInference(base(out, { models: [join(dir, "not-a-model.txt")] })))).toBe(
+      "BAD_MODEL",
+    );
+    expect(await codeOf(runInference(base(out, { engine: "tfjs" })))).toBe("BAD_OPTION");
+    expect(await codeOf(runInference(base(out, { overlap: 1 })))).toBe("BAD_OPTION");
+    expect(await codeOf(runInference(base(out, { minComponent: 0 })))).toBe("BAD_OPTION");
+    expect(await codeOf(runInference(base(out, { backend: "wasm" })))).toBe("BAD_OPTION");
+
+    // An ONNX file without brats metadata, and one with other modalities.
+    await selectBackend("cpu");
+    registerBratsLayers();
+    const bare = createUNet3D({ depth: 2, baseFilters: 2, dropout: 0, seed: 1 });
+    const barePath = join(dir, "models", "bare.onnx");
+    await saveOnnx(bare, barePath);
+    bare.dispose();
+    expect(await codeOf(runInference(base(out, { models: [barePath] })))).toBe("BAD_MODEL");
+    const two = await tinyOnnxModel(join(dir, "models"), "two", { modalities: ["flair", "t1"] });
+    expect(await codeOf(runInference(base(out, { models: [modelA, two] })))).toBe("MODEL_MISMATCH");
+  });
+
+  it("a case that fails is reported and the others are still done", async () => {
+    const broken = join(dir, "broken");
+    await phantomDataset(broken, 2);
+    await truncate(join(broken, "Phantom_00001", "Phantom_00001_t1.nii.gz"), 50);
+    const s = await runInference(base(join(dir, "broken-out"), { input: broken }));
+    expect(s.cases.map((c) => c.status)).toEqual(["done", "failed"]);
+    // @brats/data wraps the reader's TRUNCATED in its IO code.
+    expect(s.cases[1]!.error?.code).toBe("IO");
+    expect(existsSync(join(dir, "broken-out", "Phantom_00001.json"))).toBe(false);
+    const report = JSON.parse(await readFile(s.metrics!.json, "utf8")) as EvaluationReport;
+    expect(report.cases.map((c) => c.case)).toEqual(["Phantom_00000"]);
+    expect(report.failed.map((f) => [f.case, f.error.code])).toEqual([
+      ["Phantom_00001", "IO"],
+    ]);
+  });
+});
