@@ -266,8 +266,6 @@ describe("runInference: bad input", () => {
     expect(existsSync(join(dir, "broken-out", "Phantom_00001.json"))).toBe(false);
     const report = JSON.parse(await readFile(s.metrics!.json, "utf8")) as EvaluationReport;
     expect(report.cases.map((c) => c.case)).toEqual(["Phantom_00000"]);
-    expect(report.failed.map((f) => [f.case, f.error.code])).toEqual([
-      ["Phantom_00001", "IO"],
-    ]);
+    expect(report.failed.map((f) => [f.case, f.error.code])).toEqual([["Phantom_00001", "IO"]]);
   });
 });
