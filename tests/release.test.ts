@@ -263,6 +263,12 @@ describe.skipIf(unbuilt.length > 0)(
       expect(r.unet3d.outputShape).toEqual([20, 24, 16, 4]);
       expect(r.unet3d.params).toBeGreaterThan(1000);
       expect(r.unet3d.worstProbabilitySumError).toBeLessThan(1e-5);
+
+      // exportOnnx → loadOnnxModel on onnxruntime-node's CPU provider agrees with TF.js on one window.
+      expect(r.onnx.executionProviders).toEqual(["cpu"]);
+      expect(r.onnx.outputLength).toBe(16 * 16 * 16 * 4);
+      expect(r.onnx.tfjsLength).toBe(16 * 16 * 16 * 4);
+      expect(r.onnx.maxAbsDiff).toBeLessThan(1e-4);
     });
 
     it("installs the command-line tools with their bins", async () => {

@@ -2,6 +2,7 @@
 // package the way a user would (plain ESM, no source condition) and does real work with each. Prints
 // one JSON object that tests/release.test.ts checks.
 import { fileURLToPath } from "node:url";
+import * as tf from "@tensorflow/tfjs-core";
 import * as data from "@brats/data";
 import * as metrics from "@brats/metrics";
 import * as nifti from "@brats/nifti";
@@ -111,5 +112,21 @@ result.unet3d = {
   outputShape: probabilities.shape,
   worstProbabilitySumError: worstSum,
 };
+
+// ONNX: export the same model, run one window in onnxruntime-node (CPU), compare with TF.js.
+const window = input.subarray(0, 16 * 16 * 16 * 2);
+const session = await unet3d.loadOnnxModel(unet3d.exportOnnx(model));
+const fromOnnx = await session.predictWindows(window, [1, 16, 16, 16, 2]);
+const fromTfjs = tf.tidy(() => model.predict(tf.tensor5d(window, [1, 16, 16, 16, 2])).dataSync());
+let maxAbsDiff = 0;
+for (let i = 0; i < fromTfjs.length; i++)
+  maxAbsDiff = Math.max(maxAbsDiff, Math.abs(fromOnnx[i] - fromTfjs[i]));
+result.onnx = {
+  executionProviders: session.executionProviders,
+  outputLength: fromOnnx.length,
+  tfjsLength: fromTfjs.length,
+  maxAbsDiff,
+};
+await session.dispose();
 
 console.log(JSON.stringify(result));

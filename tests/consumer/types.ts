@@ -12,6 +12,7 @@ import { renderOverlayPng } from "@brats/viz";
 import type { Plane, Window } from "@brats/viz/core";
 import type {
   BackendReport,
+  OnnxModel,
   PredictOptions,
   PredictResult,
   TrainOptions,
@@ -44,6 +45,7 @@ export const resolved: [
   NotAny<Plane>,
   NotAny<Window>,
   NotAny<BackendReport>,
+  NotAny<OnnxModel>,
   NotAny<PredictOptions>,
   NotAny<PredictResult>,
   NotAny<TrainOptions>,
@@ -51,6 +53,7 @@ export const resolved: [
   NotAny<UNet3DErrorCode>,
   NotAny<ReturnType<typeof createUNet3D>>,
 ] = [
+  true,
   true,
   true,
   true,
