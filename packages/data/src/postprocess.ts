@@ -31,12 +31,16 @@ function badOption(message: string): DataError {
   return new DataError("BAD_OPTION", message);
 }
 
+function isShape(shape: unknown): shape is Vec3 {
+  return (
+    Array.isArray(shape) &&
+    shape.length === 3 &&
+    shape.every((v) => typeof v === "number" && Number.isSafeInteger(v) && v > 0)
+  );
+}
+
 function checkShape(shape: unknown): asserts shape is Vec3 {
-  if (
-    !Array.isArray(shape) ||
-    shape.length !== 3 ||
-    !shape.every((v) => typeof v === "number" && Number.isSafeInteger(v) && v > 0)
-  ) {
+  if (!isShape(shape)) {
     throw new DataError(
       "GEOMETRY_MISMATCH",
       `shape must be three positive integers, got ${JSON.stringify(shape)}`,
@@ -354,7 +358,7 @@ export function restoreSegmentation(
     throw badOption(`regionThreshold must be in [0, 1], got ${threshold}`);
   }
   const shape = (record as Partial<PreprocessRecord> | null)?.shape;
-  checkShape(shape);
+  if (!isShape(shape)) throw badOption("not a valid PreprocessRecord (version 1)");
   const voxels = shape[0] * shape[1] * shape[2];
   const regions = outputs === "regions";
   const K = regions ? 3 : NUM_CLASSES;
