@@ -49,11 +49,13 @@ export function tinyMetadata(
   };
 }
 
-/** A seeded random-weight U-Net (depth 2, 2 base filters) saved as `<dir>/<name>.onnx`. */
+/** A seeded random-weight U-Net (depth 2, 2 base filters) saved as `<dir>/<name>.onnx`, with
+ * brats metadata (windowSize: its sliding window). */
 export async function tinyOnnxModel(
   dir: string,
   name: string,
   config: UNet3DConfig = {},
+  windowSize: [number, number, number] = [16, 16, 16],
 ): Promise<string> {
   await selectBackend("cpu");
   registerBratsLayers();
@@ -70,7 +72,7 @@ export async function tinyOnnxModel(
   try {
     const unet = unet3dConfigOf(model);
     if (unet === null) throw new Error("createUNet3D stored no config");
-    await saveOnnx(model, path, { metadata: metadataProps(tinyMetadata(unet)) });
+    await saveOnnx(model, path, { metadata: metadataProps(tinyMetadata(unet, windowSize)) });
   } finally {
     model.dispose();
   }
