@@ -207,6 +207,7 @@ describe.skipIf(unbuilt.length > 0)(
         };
         viz: Record<string, unknown>;
         unet3d: Record<string, unknown>;
+        onnx: Record<string, unknown>;
       };
       for (const [name, file] of Object.entries(r.resolved)) {
         expect(file.startsWith(join(project, "node_modules")), `${name} → ${file}`).toBe(true);
@@ -345,7 +346,10 @@ describe.skipIf(unbuilt.length > 0)(
         const bytes = await readFile(join(root, "run-viz", png));
         expect(Array.from(bytes.subarray(0, 8)), png).toEqual(PNG_SIGNATURE);
       }
-      expect(out.get("unet3d")).toMatch(/^cpu \d+ \[ 40, 40, 24 \]\n$/);
+      // TF.js and onnxruntime label (almost) every voxel alike: untrained softmax outputs are near ties.
+      const unet = /^cpu \d+ \[ 40, 40, 24 \] ([\d.e-]+)\n$/.exec(out.get("unet3d") ?? "");
+      expect(unet, out.get("unet3d")).not.toBeNull();
+      expect(Number(unet![1])).toBeGreaterThanOrEqual(0.999);
     });
   },
 );
