@@ -7,6 +7,7 @@ export {
   describeModel,
   loadModels,
   MODEL_CARD_MD,
+  modelCardOf,
   ONNX_BACKENDS,
   TFJS_BACKENDS,
   type CheckpointName,

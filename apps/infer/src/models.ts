@@ -149,6 +149,19 @@ export async function describeModel(
   };
 }
 
+/**
+ * The model card an ONNX model's metadata points to: brats-train writes `training.runDir` and
+ * `training.modelCard` (relative to the run folder). Null when absent or not on this machine.
+ */
+export function modelCardOf(metadata: BratsModelMetadata): string | null {
+  const training = metadata.training ?? {};
+  const card = training.modelCard;
+  if (typeof card !== "string" || card === "") return null;
+  const runDir = training.runDir;
+  const path = typeof runDir === "string" ? resolve(runDir, card) : resolve(card);
+  return existsSync(path) ? path : null;
+}
+
 /** Throws MODEL_MISMATCH unless every model agrees with the first on inputs, outputs and labels. */
 export function checkEnsemble(
   models: readonly { name: string; metadata: BratsModelMetadata }[],
@@ -324,7 +337,7 @@ async function loadOnnx(
         throw unet3dError(err, s.name);
       }
       sessions.push(session);
-      models.push({ ...s, metadata });
+      models.push({ ...s, metadata, modelCard: s.modelCard ?? modelCardOf(metadata) });
       for (const note of session.notes) notes.push(`${s.name}: ${note}`);
     }
     checkEnsemble(models);
