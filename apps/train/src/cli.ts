@@ -18,7 +18,8 @@ export const USAGE = `Usage: brats-train --data DIR --out RUN_DIR [options]
 Train the @brats 3D U-Net (spatial attention, Dice + CE loss, Adam) on BraTS case folders.
 
   --data DIR              folder of BraTS cases (2017–2021 or 2023 names, case folders or flat)
-  --out RUN_DIR           run folder: config.json, log.jsonl, metrics.csv, last/, best/, curves.png
+  --out RUN_DIR           run folder: config.json, log.jsonl, metrics.csv, last/, best/, curves.png,
+                          model.onnx, MODEL_CARD.md
   --modalities LIST       input channels, default flair,t1,t1ce (of flair, t1, t1ce, t2)
   --labels CONV           label convention: brats2021 (default), brats2023, brats2015
   --patch N               patch edge in voxels, default 64 (also the validation window)
@@ -360,7 +361,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         (v === null
           ? ""
           : `validation Dice WT ${v.WT.toFixed(4)} TC ${v.TC.toFixed(4)} ET ${v.ET.toFixed(4)}\n`) +
-        `run folder: ${summary.runDir}\n`,
+        `run folder: ${summary.runDir}\n` +
+        `model: ${summary.onnx}\nmodel card: ${summary.modelCard}\n`,
     );
   }
   return summary.reason === "interrupted" ? 130 : 0;

@@ -1,7 +1,7 @@
 // One training run: a case folder and a config in, a run folder out (config.json, log.jsonl,
-// metrics.csv, last/ and best/ checkpoints, curves.png). The CLI parses arguments into a
-// TrainConfig and calls runTraining; tests call it directly.
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+// metrics.csv, last/ and best/ checkpoints, curves.png, model.onnx, MODEL_CARD.md). The CLI parses
+// arguments into a TrainConfig and calls runTraining; tests call it directly.
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   classesToLabels,
@@ -16,6 +16,7 @@ import {
 } from "@brats/data";
 import { evaluateCase } from "@brats/metrics";
 import {
+  countTrainableParams,
   createUNet3D,
   registerBratsLayers,
   registerFastConv3D,
@@ -29,7 +30,13 @@ import {
   type ValidationCase,
 } from "@brats/unet3d";
 import { renderTrainingCurvesPng } from "@brats/viz";
+import { exportRunOnnx } from "./export.js";
+import { CONFIG_JSON, CURVES_PNG, writeAtomic } from "./files.js";
+import { unetOptions } from "./metadata.js";
+import { writeModelCard } from "./model-card.js";
 import { splitCases, type Split, type SplitSpec } from "./split.js";
+
+export { CONFIG_JSON, CURVES_PNG, MODEL_CARD_MD, MODEL_ONNX } from "./files.js";
 
 export interface TrainConfig {
   data: string;
@@ -104,6 +111,10 @@ export interface RunSummary {
   lastVal: { WT: number; TC: number; ET: number } | null;
   split: Split;
   resumed: boolean;
+  /** model.onnx of the run (best/ checkpoint if any, else last/). */
+  onnx: string;
+  /** MODEL_CARD.md of the run. */
+  modelCard: string;
 }
 
 export interface RunHooks {
@@ -117,15 +128,6 @@ export interface RunHooks {
   onProgress?: (event: TrainEvent) => void;
   signal?: AbortSignal;
   handleSigint?: boolean;
-}
-
-export const CONFIG_JSON = "config.json";
-export const CURVES_PNG = "curves.png";
-
-async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
 }
 
 async function writeCurves(runDir: string): Promise<void> {
@@ -232,17 +234,7 @@ export async function runTraining(
   const result = await train({
     outDir: config.out,
     resume,
-    model: () =>
-      createUNet3D({
-        inputShape: [null, null, null, config.modalities.length],
-        modalities: config.modalities,
-        depth: config.depth,
-        baseFilters: config.baseFilters,
-        normalization: config.normalization,
-        dropout: config.dropout,
-        attention: config.attention,
-        seed: config.seed,
-      }),
+    model: () => createUNet3D(unetOptions(config)),
     source: (state) => {
       const start = state as LoaderState | null;
       return new PatchLoader({
@@ -282,6 +274,14 @@ export async function runTraining(
     },
   });
   await writeCurves(config.out);
+  // Also after an interruption or early stop: the folder always ends with a usable model and its card.
+  const parameters = countTrainableParams(result.model);
+  result.model.dispose();
+  const onnx = await exportRunOnnx(config.out);
+  const modelCard = await writeModelCard(config.out, {
+    sessionBackend: backend.name,
+    parameters,
+  });
   const validated = result.history.filter((h) => h.val !== null);
   const summary: RunSummary = {
     runDir: config.out,
@@ -295,7 +295,8 @@ export async function runTraining(
     lastVal: validated.length === 0 ? null : validated[validated.length - 1]!.val,
     split,
     resumed: resume,
+    onnx: onnx.path,
+    modelCard,
   };
-  result.model.dispose();
   return summary;
 }
