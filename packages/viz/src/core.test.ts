@@ -26,6 +26,7 @@ describe("core entry", () => {
       "core.ts",
       "orient.ts",
       "overlay.ts",
+      "report.ts",
       "rgba.ts",
       "select.ts",
       "slice.ts",

@@ -72,3 +72,17 @@ export {
   type OverlayOptions,
 } from "./overlay.js";
 export { largestTumourSlice, tumourAreas } from "./select.js";
+// The HTML report is plain string building, so browsers can render one too.
+export {
+  REPORT_METRICS,
+  base64Encode,
+  escapeHtml,
+  renderReportHtml,
+  reportHref,
+  type InferenceReport,
+  type ReportCase,
+  type ReportImage,
+  type ReportMetricName,
+  type ReportMetrics,
+  type ReportModel,
+} from "./report.js";

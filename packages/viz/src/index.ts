@@ -86,7 +86,7 @@ export {
   type TrainingCurvesOptions,
   type TrainingLog,
 } from "./plots.js";
-// The HTML report of an inference run (browser-safe, but kept out of the core entry's module list).
+// The HTML report of an inference run (browser-safe: also in @brats/viz/core).
 export {
   REPORT_METRICS,
   base64Encode,
