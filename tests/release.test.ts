@@ -3,7 +3,7 @@
 // (plain ESM, no "source" condition), run the README examples, and type-check the public types under
 // moduleResolution NodeNext and Bundler. Needs the packages built (CI builds before testing).
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,16 +27,36 @@ const PEERS = [
   "@types/node@^20",
 ];
 
+/** Newest modification time of the non-test TypeScript sources under `dir`. */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !entry.name.endsWith(".ts") || /\.test(util)?\.ts$/.test(entry.name))
+      continue;
+    newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
 const unbuilt = PUBLIC.filter(
   (p) =>
     !existsSync(join(repo, "packages", p, "dist", "index.js")) ||
     !existsSync(join(repo, "packages", p, "dist", "index.d.ts")),
 );
-if (unbuilt.length > 0) {
-  console.warn(
-    `release test skipped: packages/${unbuilt.join(", packages/")} not built (no dist/index.js and index.d.ts); run pnpm build first`,
-  );
-}
+// A dist older than its sources would test yesterday's package; CI always builds first.
+const stale = PUBLIC.filter(
+  (p) =>
+    !unbuilt.includes(p) &&
+    statSync(join(repo, "packages", p, "dist", "index.js")).mtimeMs <
+      newestSource(join(repo, "packages", p, "src")),
+);
+const skipReason =
+  unbuilt.length > 0
+    ? `packages/${unbuilt.join(", packages/")} not built (no dist/index.js and index.d.ts)`
+    : stale.length > 0
+      ? `the dist of packages/${stale.join(", packages/")} is older than its sources`
+      : "";
+if (skipReason !== "") console.warn(`release test skipped: ${skipReason}; run pnpm build first`);
 
 interface Manifest {
   name: string;
@@ -86,7 +106,7 @@ async function tsc(project: string, cwd: string): Promise<string[]> {
   }
 }
 
-describe.skipIf(unbuilt.length > 0)(
+describe.skipIf(skipReason !== "")(
   "release: packed tarballs installed into an empty project",
   () => {
     let root = "";
