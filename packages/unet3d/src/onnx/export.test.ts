@@ -152,7 +152,7 @@ describe("exportOnnx: the file decoded with onnx-proto", () => {
       ["brats", '{"x":1}'],
       ["other", "é"],
     ]);
-    const g = m.graph!;
+    const g = m.graph as onnx.GraphProto;
     const dims = (v: onnx.IValueInfoProto): Array<number | string> =>
       v.type!.tensorType!.shape!.dim!.map((d) => (d.dimParam ? d.dimParam : Number(d.dimValue)));
     expect(g.input.map((v) => v.name)).toEqual(["image"]);
@@ -163,7 +163,7 @@ describe("exportOnnx: the file decoded with onnx-proto", () => {
     // The softmax over channels, written out: exp(x − max_c x) / Σ_c exp(x − max_c x).
     const tail = g.node.slice(-5);
     expect(tail.map((n) => n.opType)).toEqual(["ReduceMax", "Sub", "Exp", "ReduceSum", "Div"]);
-    expect(tail[0]!.attribute.find((a) => a.name === "axes")!.ints.map(Number)).toEqual([1]);
+    expect(tail[0]!.attribute!.find((a) => a.name === "axes")!.ints!.map(Number)).toEqual([1]);
     expect(tail[4]!.output).toEqual(["probabilities"]);
     // Batch norm is folded away; dropout leaves nothing.
     const ops = new Set(g.node.map((n) => n.opType));
@@ -194,7 +194,7 @@ describe("exportOnnx: the file decoded with onnx-proto", () => {
       inputShape: [8, 12, 16, 4],
       outputs: "regions",
     });
-    const g = onnx.ModelProto.decode(exportOnnx(model)).graph!;
+    const g = onnx.ModelProto.decode(exportOnnx(model)).graph as onnx.GraphProto;
     const dims = (v: onnx.IValueInfoProto): Array<number | string> =>
       v.type!.tensorType!.shape!.dim!.map((d) => (d.dimParam ? d.dimParam : Number(d.dimValue)));
     expect(dims(g.input[0]!)).toEqual(["N", 4, 8, 12, 16]);
@@ -205,14 +205,14 @@ describe("exportOnnx: the file decoded with onnx-proto", () => {
   it("the reference model (5,648,784 parameters) exports every parameter except the folded BN γ/β", () => {
     const model = createUNet3D({ seed: 0 });
     expect(countTrainableParams(model)).toBe(5_648_784);
-    const g = onnx.ModelProto.decode(exportOnnx(model)).graph!;
+    const g = onnx.ModelProto.decode(exportOnnx(model)).graph as onnx.GraphProto;
     let floats = 0;
     const float = g.initializer.filter((t) => t.dataType === onnx.TensorProto.DataType.FLOAT);
     // The only other initializer is the int64 axes [1] of the softmax's ReduceSum.
     expect(g.initializer.length - float.length).toBe(1);
     for (const t of float) {
-      const n = t.dims.reduce<number>((a, d) => a * Number(d), 1);
-      expect(t.rawData.length).toBe(4 * n);
+      const n = t.dims!.reduce<number>((a, d) => a * Number(d), 1);
+      expect(t.rawData!.length).toBe(4 * n);
       floats += n;
     }
     // 18 BatchNorm3d layers: 2 per block, blocks of 16, 32, 64, 128 (encoder), 256 (bottleneck),
