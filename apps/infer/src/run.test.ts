@@ -85,9 +85,13 @@ describe("runInference: idempotent re-runs", () => {
     await writeFile(join(out, "Phantom_00001.nii.gz.tmp-999-abcdef"), "partial");
     await truncate(join(out, "Phantom_00002.nii.gz"), 100);
     await rm(join(out, "overlays/Phantom_00003_prediction.png"));
+    await writeFile(join(out, "overlays/.Phantom_00003_prediction.png.0badc0ffee00.tmp"), "x");
     const third = await runInference(base(out, { overlays: true }));
     expect(third.cases.map((c) => c.status)).toEqual(["skipped", "done", "done", "done"]);
     expect(existsSync(join(out, "Phantom_00001.nii.gz.tmp-999-abcdef"))).toBe(false);
+    expect(existsSync(join(out, "overlays/.Phantom_00003_prediction.png.0badc0ffee00.tmp"))).toBe(
+      false,
+    );
     const after = await snapshot(out);
     expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
     for (const [file, bytes] of before) {

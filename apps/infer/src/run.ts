@@ -227,18 +227,30 @@ function resultOf(out: string, record: CaseRecord, status: "done" | "skipped"): 
   };
 }
 
-/** Temporary files a crashed run may have left for this case (never complete outputs). */
+/** Output file names of a case (relative to OUT or OUT/overlays). */
+function outputNames(id: string): string[] {
+  return [`${id}.nii.gz`, `${id}.json`, `${id}_prediction.png`, `${id}_comparison.png`];
+}
+
+/**
+ * Temporary files a crashed run may have left for this case (never complete outputs): writeNifti's
+ * `<file>.tmp-*` and writeAtomically's `.<file>.*.tmp`, matched by exact output name so that
+ * another case's (or shard's) files are never touched.
+ */
 async function removeLeftovers(out: string, id: string): Promise<void> {
+  const names = outputNames(id);
   const temp = (name: string) =>
-    name.startsWith(`${id}.nii.gz.tmp-`) || (name.startsWith(`.${id}.`) && name.endsWith(".tmp"));
+    names.some(
+      (f) => name.startsWith(`${f}.tmp-`) || (name.startsWith(`.${f}.`) && name.endsWith(".tmp")),
+    );
   for (const dir of [out, join(out, OVERLAYS_DIR)]) {
-    let names: string[];
+    let entries: string[];
     try {
-      names = await readdir(dir);
+      entries = await readdir(dir);
     } catch {
       continue;
     }
-    for (const name of names) if (temp(name)) await rm(join(dir, name), { force: true });
+    for (const name of entries) if (temp(name)) await rm(join(dir, name), { force: true });
   }
 }
 
