@@ -192,7 +192,7 @@ describe.skipIf(skipReason !== "")(
       }
     });
 
-    it("packed manifests carry real versions for internal dependencies (no workspace: left)", async () => {
+    it("packed manifests carry real versions for internal dependencies and no source condition", async () => {
       const versions = new Map<string, string>();
       for (const p of PUBLIC) {
         const m = await manifest(join(repo, "packages", p));
@@ -205,6 +205,8 @@ describe.skipIf(skipReason !== "")(
           root,
         );
         expect(stdout, p).not.toContain("workspace:");
+        // The "source" condition points into src/, which is not published (publishConfig.exports drops it).
+        expect(stdout, p).not.toContain('"source"');
         const packed = JSON.parse(stdout) as Manifest;
         expect(packed.version).toBe(versions.get(packed.name));
         for (const [dep, range] of Object.entries(packed.dependencies ?? {})) {
