@@ -72,7 +72,8 @@ describe("runInference: idempotent re-runs", () => {
       }
     }
     expect(before.has("metrics.json") && before.has("metrics.csv")).toBe(true);
-    expect(existsSync(join(out, "report.html"))).toBe(true);
+    const html = await readFile(join(out, "report.html"), "utf8");
+    for (const id of IDS) expect(html).toContain(id);
 
     const second = await runInference(base(out, { overlays: true }));
     expect(second.counts).toEqual({ cases: 4, done: 0, skipped: 4, failed: 0 });
@@ -210,6 +211,15 @@ describe("runInference: ensembles, TTA and post-processing", () => {
       onEvent: (e) => plain.push(e),
     });
     expect(windowTotals(events)[0]).toBe(8 * windowTotals(plain)[0]!);
+  });
+
+  it("a region-output model (sigmoid WT/TC/ET) gives BraTS labels", async () => {
+    const regions = await tinyOnnxModel(join(dir, "models"), "regions", { outputs: "regions" });
+    const out = join(dir, "regions");
+    const s = await runInference(base(out, { models: [regions], input: join(data, IDS[0]!) }));
+    expect(s.counts.done).toBe(1);
+    const seg = await readNifti(join(out, `${IDS[0]}.nii.gz`));
+    for (const v of new Set(seg.data as Uint8Array)) expect([0, 1, 2, 4]).toContain(v);
   });
 
   it("post-processing flags reach the labels: a huge --min-component removes everything", async () => {

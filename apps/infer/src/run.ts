@@ -273,6 +273,10 @@ async function segmentCase(files: CaseFiles, ctx: CaseContext): Promise<CaseReco
   const { out, models, settings } = ctx;
   const meta = models.metadata;
   const id = files.id;
+  if (`${id}.json` === METRICS_JSON) {
+    // Its record would be metrics.json: refuse rather than overwrite one with the other.
+    throw new InferError("BAD_OPTION", `case id "${id}" clashes with ${METRICS_JSON} in OUT`);
+  }
   // A stale record goes first: from here until the new record lands, the case is not done.
   await rm(recordPath(out, id), { force: true });
   await removeLeftovers(out, id);
