@@ -9,9 +9,13 @@
  * kernels, same model code), and "pytorch" (../shared/peers/pytorch_unet3d.py, when
  * /usr/bin/python3 has torch). Each impl runs in its own child process, so its peak RSS is its own.
  *
+ * and, from bench/fullvolume.bench.ts, unet3d.infer.fullvolume{.onnx,.tfjs-wasm} (impl "brats")
+ * and unet3d.infer.fullvolume (impl "pytorch"): a whole 240×240×155 volume in 128³ windows.
+ *
  * Run: pnpm --filter @brats/unet3d bench   (= node --import tsx bench/unet3d.bench.ts)
- * Options: --only conv3d|trainstep, --impls brats,pytorch,..., --steps N (timed brats steps,
- * default 3), --stock-steps N (timed steps of the stock impls, default 1, no warm-up).
+ * Options: --only conv3d|trainstep|fullvolume, --impls brats,pytorch,..., --steps N (timed brats
+ * steps, default 3), --stock-steps N (timed steps of the stock impls, default 1, no warm-up),
+ * --fv-impls onnx,pytorch,tfjs-wasm, --fv-reps N (whole-volume runs per engine, default 1).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -20,6 +24,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Tensor, Variable } from "@tensorflow/tfjs-core";
 import { benchConv3d, type BenchLine } from "./conv3d.bench.js";
+import { benchFullVolume, FULL_VOLUME_IMPLS, type FullVolumeImpl } from "./fullvolume.bench.js";
 
 type Impl = "brats" | "tfjs-wasm" | "tfjs-cpu" | "pytorch";
 type TfImpl = Exclude<Impl, "pytorch">;
@@ -272,5 +277,17 @@ if (args[0] === "--child") {
   }
   if (only === undefined || only === "trainstep") {
     benchTrainStep(impls, steps, stockSteps);
+  }
+  if (only === undefined || only === "fullvolume") {
+    const fvImpls = argValue(args, "--fv-impls")?.split(",") as FullVolumeImpl[] | undefined;
+    for (const impl of fvImpls ?? []) {
+      if (!FULL_VOLUME_IMPLS.includes(impl))
+        throw new Error(`unknown --fv-impls ${impl}; expected ${FULL_VOLUME_IMPLS.join(",")}`);
+    }
+    await benchFullVolume({
+      impls: fvImpls,
+      reps: Number(argValue(args, "--fv-reps") ?? 1),
+      onLine: emit,
+    });
   }
 }
