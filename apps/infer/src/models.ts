@@ -12,6 +12,7 @@ import {
   loadOnnxModel,
   metadataProps,
   MODEL_JSON,
+  ONNXRUNTIME_INSTALL_HINT,
   registerBratsLayers,
   registerFastConv3D,
   selectBackend,
@@ -223,8 +224,19 @@ export async function loadModels(
   for (const p of paths) sources.push(await describeModel(p, opts.checkpoint));
   const requested = opts.engine ?? "auto";
   let engine: EngineName;
-  if (requested === "auto") engine = (await onnxRuntimeLoads()) ? "onnx" : "tfjs";
-  else engine = requested;
+  if (requested === "auto") {
+    engine = (await onnxRuntimeLoads()) ? "onnx" : "tfjs";
+    const onnxFile = sources.find((s) => s.kind === "onnx");
+    if (engine === "tfjs" && onnxFile !== undefined) {
+      throw new InferError(
+        "ENGINE",
+        `${onnxFile.name} needs onnxruntime-node, which does not load here (${ONNXRUNTIME_INSTALL_HINT}); ` +
+          `run folders also run on --engine tfjs`,
+      );
+    }
+  } else {
+    engine = requested;
+  }
   const backend = opts.backend ?? "auto";
   if (engine === "tfjs") {
     const onnx = sources.find((s) => s.kind === "onnx");
