@@ -102,10 +102,13 @@ describe("pnpm demo (ci preset)", () => {
       const text = await page.locator("body").innerText();
       expect(text).toContain(demo.heldOut);
       expect(text).toMatch(/Dice/);
+      expect(text).toContain("Training curves");
+      expect(await page.locator('a[href$="MODEL_CARD.md"]').count()).toBeGreaterThan(0);
       const sizes = await page.$$eval("img", (imgs) =>
         imgs.map((i) => [i.naturalWidth, i.naturalHeight]),
       );
-      expect(sizes.length).toBeGreaterThanOrEqual(demo.files.overlays.length);
+      // The overlays and the training curves.
+      expect(sizes.length).toBeGreaterThanOrEqual(demo.files.overlays.length + 1);
       for (const [w, h] of sizes) {
         expect(w).toBeGreaterThan(0);
         expect(h).toBeGreaterThan(0);

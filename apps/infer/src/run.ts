@@ -8,7 +8,7 @@
 // directly.
 import { existsSync, statSync } from "node:fs";
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import {
   DataError,
   discoverCases,
@@ -640,8 +640,20 @@ async function inferenceReport(
       skipped: results.get(r.case)?.status !== "done",
     });
   }
+  // A model trained by brats-train has its training curves beside its model card: show them.
+  const figures: NonNullable<InferenceReport["figures"]> = [];
+  for (const m of modelInfo) {
+    if (m.modelCard === null) continue;
+    const curves = join(dirname(m.modelCard), "curves.png");
+    if (!existsSync(curves)) continue;
+    figures.push({
+      title: `Training curves: ${m.name}`,
+      png: new Uint8Array(await readFile(curves)),
+    });
+  }
   return {
     title: "brats-infer segmentation report",
+    figures,
     date: new Date().toISOString(),
     engine: models.engine,
     backend: models.backend,
