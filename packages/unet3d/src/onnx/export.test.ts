@@ -7,6 +7,7 @@ import * as tfl from "@tensorflow/tfjs-layers";
 import "@tensorflow/tfjs-backend-cpu";
 import * as ort from "onnxruntime-node";
 import { onnx } from "onnx-proto";
+import { loadModel, saveModel } from "../io.js";
 import { countTrainableParams, createUNet3D, type UNet3DConfig } from "../model.js";
 import { registerBratsLayers } from "../register.js";
 import { exportOnnx, saveOnnx } from "./export.js";
@@ -120,6 +121,27 @@ describe("exportOnnx: onnxruntime-node agrees with TF.js on random weights", () 
     const diff = maxAbsDiff(got.data, toChannelsFirst(expected, batch, spatial, k));
     expect(diff).toBeLessThan(1e-4);
     model.dispose();
+  });
+
+  it("a model saved and loaded with saveModel/loadModel exports the same agreeing graph", async () => {
+    const model = createUNet3D({
+      depth: 2,
+      baseFilters: 4,
+      normalization: "group",
+      groups: 2,
+      seed: 5,
+    });
+    randomizeStatistics(model, 6);
+    const folder = join(dir, "saved");
+    await saveModel(model, folder);
+    const loaded = await loadModel(folder);
+    const x = randomInput([1, 16, 16, 16, 3], 8);
+    const expected = tfPredict(model, x, [1, 16, 16, 16, 3]);
+    const bytes = exportOnnx(loaded);
+    expect(bytes).toEqual(exportOnnx(model));
+    const got = await runOrt(bytes, toChannelsFirst(x, 1, 4096, 3), [1, 3, 16, 16, 16]);
+    expect(maxAbsDiff(got.data, toChannelsFirst(expected, 1, 4096, 4))).toBeLessThan(1e-4);
+    loaded.dispose();
   });
 
   it("opset 17 (IR 8) runs and agrees as well", async () => {
@@ -276,10 +298,11 @@ describe("exportOnnx: errors", () => {
 describe("saveOnnx", () => {
   it("writes the exported bytes and leaves no temporary file", async () => {
     const model = createUNet3D({ depth: 1, baseFilters: 2, seed: 2 });
-    const path = join(dir, "m.onnx");
+    const folder = mkdtempSync(join(dir, "save-"));
+    const path = join(folder, "m.onnx");
     await saveOnnx(model, path, { metadata: { a: "b" } });
     expect(new Uint8Array(readFileSync(path))).toEqual(exportOnnx(model, { metadata: { a: "b" } }));
-    expect(readdirSync(dir)).toEqual(["m.onnx"]);
+    expect(readdirSync(folder)).toEqual(["m.onnx"]);
   });
 
   it("a path in a missing folder throws IO and writes nothing", async () => {
