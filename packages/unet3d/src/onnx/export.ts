@@ -109,33 +109,16 @@ function requireWeight(
   return w;
 }
 
-/** TF.js conv kernel [k..., Cin, Cout] → ONNX Conv weight [Cout, Cin, k...]. */
-function convKernelToOnnx(
-  data: Float32Array,
-  taps: number,
-  cin: number,
-  cout: number,
-): Float32Array {
+/**
+ * Kernel [k..., A, B] (TF.js, taps first) → [B, A, k...] (ONNX, taps last). A Conv3D kernel
+ * [k..., Cin, Cout] becomes Conv's [Cout, Cin, k...]; a conv3dTranspose kernel [k..., Cout, Cin]
+ * becomes ConvTranspose's [Cin, Cout, k...].
+ */
+function kernelToOnnx(data: Float32Array, taps: number, a: number, b: number): Float32Array {
   const out = new Float32Array(data.length);
   for (let t = 0; t < taps; t++)
-    for (let ci = 0; ci < cin; ci++)
-      for (let co = 0; co < cout; co++)
-        out[(co * cin + ci) * taps + t] = data[(t * cin + ci) * cout + co]!;
-  return out;
-}
-
-/** TF.js conv3dTranspose kernel [k..., Cout, Cin] → ONNX ConvTranspose weight [Cin, Cout, k...]. */
-function convTransposeKernelToOnnx(
-  data: Float32Array,
-  taps: number,
-  cin: number,
-  cout: number,
-): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let t = 0; t < taps; t++)
-    for (let co = 0; co < cout; co++)
-      for (let ci = 0; ci < cin; ci++)
-        out[(ci * cout + co) * taps + t] = data[(t * cout + co) * cin + ci]!;
+    for (let i = 0; i < a; i++)
+      for (let j = 0; j < b; j++) out[(j * a + i) * taps + t] = data[(t * a + i) * b + j]!;
   return out;
 }
 
@@ -459,7 +442,7 @@ export function exportOnnx(model: tfl.LayersModel, opts: ExportOnnxOptions = {})
         const k = requireWeight(weights, "kernel", base);
         const [, , , cin, cout] = k.shape as [number, number, number, number, number];
         const taps = kernel[0] * kernel[1] * kernel[2];
-        const weight = convKernelToOnnx(k.data, taps, cin, cout);
+        const weight = kernelToOnnx(k.data, taps, cin, cout);
         const bias = weights.get("bias")?.data ?? new Float32Array(cout);
         const padding = config["padding"];
         const attrs: Attr[] = [ints("kernel_shape", kernel), ints("strides", strides)];
@@ -510,7 +493,7 @@ export function exportOnnx(model: tfl.LayersModel, opts: ExportOnnxOptions = {})
         const k = requireWeight(weights, "kernel", base);
         const [, , , cout, cin] = k.shape as [number, number, number, number, number];
         const taps = kernel[0] * kernel[1] * kernel[2];
-        const weight = convTransposeKernelToOnnx(k.data, taps, cin, cout);
+        const weight = kernelToOnnx(k.data, taps, cout, cin);
         const bias = weights.get("bias")?.data ?? new Float32Array(cout);
         if (kernel[0] === strides[0]) {
           setOutput(
@@ -759,11 +742,7 @@ export function exportOnnx(model: tfl.LayersModel, opts: ExportOnnxOptions = {})
           `${base}/conv`,
           [
             maps,
-            g.floatInit(
-              `${base}/weight`,
-              [1, 2, k, k, k],
-              convKernelToOnnx(kernel.data, taps, 2, 1),
-            ),
+            g.floatInit(`${base}/weight`, [1, 2, k, k, k], kernelToOnnx(kernel.data, taps, 2, 1)),
             g.floatInit(`${base}/bias`, [1], bias.data),
           ],
           [logits],
