@@ -13,22 +13,11 @@ import {
   type VolumePredictor,
   type WindowPredictor,
 } from "./inference.js";
+import { seeded } from "./seeded.testutil.js";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
 });
-
-/** mulberry32: a small seeded generator so that every run sees the same numbers. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {
   const rand = seeded(seed);

@@ -14,24 +14,13 @@ import { registerFastConv3D, unregisterFastConv3D } from "./fast-conv3d/index.js
 import { diceCELoss } from "./losses.js";
 import { createUNet3D } from "./model.js";
 import { registerBratsLayers } from "./register.js";
+import { seeded } from "./seeded.testutil.js";
 
 const SIZE = 16;
 const CLASSES = 4;
 const STEPS = 200;
 const BATCH = 1;
 const LEARNING_RATE = 0.02;
-
-/** mulberry32: seeded, so that every run trains on the same volumes. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Standard normal from two uniforms (Box–Muller). */
 function gaussian(rand: () => number): number {

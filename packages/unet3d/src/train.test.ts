@@ -20,23 +20,13 @@ import {
   type TrainState,
   type ValidationCase,
 } from "./train.js";
+import { seeded } from "./seeded.testutil.js";
 
 const N = 16;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Case `index`: noise plus a ball (class 2) holding a smaller ball (class 3), bright in channel 0. */
 function sample(index: number): { image: Float32Array; labels: Uint8Array } {
-  const rand = mulberry32(1000 + index);
+  const rand = seeded(1000 + index);
   const image = new Float32Array(N * N * N * 2);
   const labels = new Uint8Array(N * N * N);
   const c = [4 + rand() * 8, 4 + rand() * 8, 4 + rand() * 8];

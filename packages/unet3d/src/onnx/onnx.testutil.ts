@@ -3,18 +3,7 @@
 // and the TF.js reference prediction.
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
-
-/** Mulberry32: a small seeded generator of uniforms in [0, 1). */
-export function uniforms(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from "../seeded.testutil.js";
 
 const RANGES: Record<string, [number, number]> = {
   gamma: [0.5, 1.5],
@@ -26,7 +15,7 @@ const RANGES: Record<string, [number, number]> = {
 
 /** Replaces every γ, β, moving mean/variance and bias of the model by seeded random values. */
 export function randomizeStatistics(model: tfl.LayersModel, seed: number): void {
-  const next = uniforms(seed);
+  const next = seeded(seed);
   for (const layer of model.layers) {
     if (layer.weights.length === 0) continue;
     const values = layer.getWeights().map((value, i) => {
@@ -45,7 +34,7 @@ export function randomizeStatistics(model: tfl.LayersModel, seed: number): void 
 
 /** Seeded normal-ish input (sum of uniforms), channels-last [N, D, H, W, C]. */
 export function randomInput(shape: number[], seed: number): Float32Array {
-  const next = uniforms(seed);
+  const next = seeded(seed);
   const n = shape.reduce((a, b) => a * b, 1);
   return Float32Array.from({ length: n }, () => next() + next() + next() - 1.5);
 }
