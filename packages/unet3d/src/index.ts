@@ -76,29 +76,23 @@ export {
   type BackendPreference,
   type BackendReport,
 } from "./backend.js";
-export {
-  learningRateAt,
-  LOG_JSONL,
-  METRICS_CSV,
-  OPTIMIZER_BIN,
-  regionDice,
-  train,
-  TRAIN_STATE_JSON,
-  type BatchSource,
-  type CaseScorer,
-  type EpochRecord,
-  type Region,
-  type RegionScores,
-  type Schedule,
-  type StopReason,
-  type TrainBatch,
-  type TrainEvent,
-  type TrainOptions,
-  type TrainResult,
-  type TrainState,
-  type ValidationCase,
-  type ValidationOptions,
-} from "./train.js";
+export { train } from "./train/loop.js";
+export { learningRateAt, type Schedule } from "./train/schedule.js";
+export { regionDice } from "./train/validate.js";
+export { LOG_JSONL, METRICS_CSV } from "./train/log.js";
+export { OPTIMIZER_BIN, TRAIN_STATE_JSON, type TrainState } from "./train/checkpoint.js";
+export type { EpochRecord, Region, RegionScores } from "./train/conventions.js";
+export type {
+  BatchSource,
+  CaseScorer,
+  StopReason,
+  TrainBatch,
+  TrainEvent,
+  TrainOptions,
+  TrainResult,
+  ValidationCase,
+  ValidationOptions,
+} from "./train/options.js";
 // ONNX export, model metadata and the onnxruntime-node engine.
 export {
   BRATS_METADATA_KEY,

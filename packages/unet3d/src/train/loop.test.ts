@@ -7,20 +7,16 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { registerFastConv3D, unregisterFastConv3D } from "./fast-conv3d/index.js";
-import { loadModel } from "./io.js";
-import { createUNet3D } from "./model.js";
-import { registerBratsLayers } from "./register.js";
-import {
-  learningRateAt,
-  regionDice,
-  train,
-  type BatchSource,
-  type TrainEvent,
-  type TrainState,
-  type ValidationCase,
-} from "./train.js";
-import { seeded } from "./seeded.testutil.js";
+import { registerFastConv3D, unregisterFastConv3D } from "../fast-conv3d/index.js";
+import { loadModel } from "../io.js";
+import { createUNet3D } from "../model.js";
+import { registerBratsLayers } from "../register.js";
+import { seeded } from "../seeded.testutil.js";
+import type { TrainState } from "./checkpoint.js";
+import { train } from "./loop.js";
+import type { BatchSource, TrainEvent, ValidationCase } from "./options.js";
+import { learningRateAt } from "./schedule.js";
+import { regionDice } from "./validate.js";
 
 const N = 16;
 

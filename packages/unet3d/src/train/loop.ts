@@ -1,0 +1,267 @@
+// The training loop: Adam (optimizer.ts) with a learning-rate schedule (schedule.ts) over epochs
+// of patches, validation of whole cases with sliding-window inference (validate.ts), atomic
+// `last`/`best` checkpoints that hold everything a resume needs (checkpoint.ts), the logs
+// (log.ts), early stopping and a clean stop on SIGINT (signals.ts).
+import { mkdir } from "node:fs/promises";
+import type * as tfl from "@tensorflow/tfjs-layers";
+import { loadModel } from "../io.js";
+import {
+  dropoutCallsOf,
+  dropoutLayers,
+  findCheckpoint,
+  freshState,
+  loadAdamMoments,
+  momentEntries,
+  readTrainState,
+  restoreDropoutCalls,
+  saveCheckpoint,
+  type CheckpointName,
+  type SeededDropout,
+  type TrainState,
+} from "./checkpoint.js";
+import type { EpochRecord, RegionScores } from "./conventions.js";
+import { RunLog } from "./log.js";
+import { createAdam, disposeAdam, type Adam, type AdamOptions } from "./optimizer.js";
+import {
+  checkOptions,
+  type BatchSource,
+  type StopReason,
+  type TrainOptions,
+  type TrainResult,
+} from "./options.js";
+import { learningRateAt } from "./schedule.js";
+import { watchInterrupts, type Interrupts } from "./signals.js";
+import { taskOf, trainStep, type Task } from "./step.js";
+import { validate } from "./validate.js";
+
+/** A run in progress: its options, what it trains, and its state (mutated step by step). */
+interface Run {
+  options: TrainOptions;
+  totalSteps: number;
+  lrAt: (step: number) => number;
+  step: AdamOptions & Task;
+  state: TrainState;
+  model: tfl.LayersModel;
+  adam: Adam;
+  dropouts: SeededDropout[];
+  source: BatchSource;
+  log: RunLog;
+  /** Seconds since the run started (resumes included). */
+  now: () => number;
+}
+
+/** The learning rate by global step, with the options' schedule. */
+function scheduleOf(options: TrainOptions, totalSteps: number): (step: number) => number {
+  const { learningRate = 1e-3 } = options;
+  return (step) =>
+    learningRateAt(step, totalSteps, {
+      learningRate,
+      ...(options.schedule === undefined ? {} : { schedule: options.schedule }),
+      ...(options.polyPower === undefined ? {} : { polyPower: options.polyPower }),
+      ...(options.minLearningRate === undefined
+        ? {}
+        : { minLearningRate: options.minLearningRate }),
+    });
+}
+
+/** The state and model of outDir/last (logs cut back to it), or of a fresh run. */
+async function openRun(
+  options: TrainOptions,
+  log: RunLog,
+  lastDir: string | null,
+): Promise<{ state: TrainState; model: tfl.LayersModel }> {
+  if (lastDir !== null) {
+    const state = await readTrainState(lastDir);
+    const model = await loadModel(lastDir);
+    await log.rewind(state);
+    return { state, model };
+  }
+  const model = typeof options.model === "function" ? options.model() : options.model;
+  return { state: freshState(await log.start()), model };
+}
+
+async function checkpoint(run: Run, name: CheckpointName): Promise<void> {
+  const { state } = run;
+  const snapshot: TrainState = {
+    ...state,
+    elapsed: run.now(),
+    sourceState: run.source.state(),
+    dropoutCalls: dropoutCallsOf(run.dropouts),
+    moments: momentEntries(run.adam),
+    ...(await run.log.sizes()),
+  };
+  await saveCheckpoint(run.options.outDir, name, run.model, run.adam, snapshot);
+  run.options.onProgress?.({ type: "checkpoint", name, epoch: state.epoch, step: state.step });
+}
+
+/** The remaining steps of the epoch in progress; false when an interrupt stopped them. */
+async function runSteps(run: Run, interrupts: Interrupts): Promise<boolean> {
+  const { state, options } = run;
+  const { stepsPerEpoch, checkpointEverySteps } = options;
+  while (state.stepInEpoch < stepsPerEpoch) {
+    if (interrupts.requested) return false;
+    const started = performance.now();
+    const lr = run.lrAt(state.step);
+    const batch = await run.source.next();
+    const loss = await trainStep(run.model, run.adam, batch, lr, state.step + 1, run.step);
+    state.step++;
+    state.stepInEpoch++;
+    state.epochLossSum += loss;
+    const time = run.now();
+    await run.log.step({ epoch: state.epoch, step: state.step, loss, lr, time });
+    options.onProgress?.({
+      type: "step",
+      epoch: state.epoch,
+      step: state.step,
+      stepInEpoch: state.stepInEpoch,
+      stepsPerEpoch,
+      totalSteps: run.totalSteps,
+      loss,
+      lr,
+      time,
+      stepSeconds: (performance.now() - started) / 1000,
+    });
+    if (
+      checkpointEverySteps !== undefined &&
+      state.step % checkpointEverySteps === 0 &&
+      state.stepInEpoch < stepsPerEpoch
+    ) {
+      await checkpoint(run, "last");
+    }
+  }
+  return true;
+}
+
+/** Records a validation's mean Dice against the best so far; true when it is a new best. */
+function noteValidation(state: TrainState, val: RegionScores, epoch: number): boolean {
+  const mean = (val.WT + val.TC + val.ET) / 3;
+  if (state.bestScore === null || mean > state.bestScore) {
+    state.bestScore = mean;
+    state.bestEpoch = epoch;
+    state.validationsSinceBest = 0;
+    return true;
+  }
+  state.validationsSinceBest++;
+  return false;
+}
+
+/**
+ * End of an epoch: validate, log, checkpoint, maybe stop early. Returns why the run ends here, or
+ * null when it goes on (the state then points at the next epoch).
+ */
+async function endEpoch(run: Run): Promise<StopReason | null> {
+  const { state, options } = run;
+  const { epochs, validation, patience } = options;
+  const epoch = state.epoch;
+  const every = validation?.every ?? 1;
+  const validating = validation !== undefined && (epoch % every === 0 || epoch === epochs);
+  const val = validating
+    ? await validate(run.model, validation, run.step.outputs, epoch, options.onProgress)
+    : null;
+  const record: EpochRecord = {
+    epoch,
+    loss: state.epochLossSum / options.stepsPerEpoch,
+    lr: run.lrAt(state.step - 1),
+    val,
+    time: run.now(),
+  };
+  state.history.push(record);
+  await run.log.epoch(record);
+  const improved = val !== null && noteValidation(state, val, epoch);
+  options.onProgress?.({
+    type: "epoch",
+    epoch,
+    loss: record.loss,
+    lr: record.lr,
+    val,
+    time: record.time,
+    best: improved,
+  });
+  const stopEarly = patience !== undefined && state.validationsSinceBest >= patience;
+  const finished = epoch === epochs || stopEarly;
+  const reason: StopReason = stopEarly && epoch < epochs ? "early-stopped" : "completed";
+  // The saved state points at the next epoch, so a resume starts there.
+  if (finished) {
+    state.finished = reason;
+  } else {
+    state.epoch++;
+    state.stepInEpoch = 0;
+    state.epochLossSum = 0;
+  }
+  if (improved) await checkpoint(run, "best");
+  await checkpoint(run, "last");
+  return finished ? reason : null;
+}
+
+/** Epochs until the last one, early stopping or an interrupt (which saves `last` first). */
+async function runEpochs(run: Run, interrupts: Interrupts): Promise<StopReason> {
+  const { state } = run;
+  if (state.finished !== null) return state.finished;
+  while (state.epoch <= run.options.epochs) {
+    if (!(await runSteps(run, interrupts))) {
+      await checkpoint(run, "last");
+      return "interrupted";
+    }
+    const ended = await endEpoch(run);
+    if (ended !== null) return ended;
+  }
+  return "completed";
+}
+
+/**
+ * Trains `model` (or, on resume, the model of outDir/last) and resolves when the epochs are done,
+ * early stopping triggers or an interrupt (SIGINT, `signal`) has been honoured: the step in
+ * progress finishes and `last` is saved, so a resume continues exactly where it stopped.
+ */
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  checkOptions(options);
+  const { outDir, epochs, stepsPerEpoch, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8 } = options;
+  const totalSteps = epochs * stepsPerEpoch;
+  await mkdir(outDir, { recursive: true });
+  const log = new RunLog(outDir);
+  const lastDir = options.resume === true ? await findCheckpoint(outDir, "last") : null;
+  const { state, model } = await openRun(options, log, lastDir);
+  const task = taskOf(options, model);
+  const adam = createAdam(model);
+  if (lastDir !== null) await loadAdamMoments(lastDir, adam, state);
+  const dropouts = dropoutLayers(model);
+  restoreDropoutCalls(dropouts, state);
+
+  const source = await options.source(lastDir === null ? null : state.sourceState);
+  const interrupts = watchInterrupts({
+    sigint: options.handleSigint ?? true,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
+  const runStart = performance.now();
+  const elapsedAtStart = state.elapsed;
+  const run: Run = {
+    options,
+    totalSteps,
+    lrAt: scheduleOf(options, totalSteps),
+    step: { beta1, beta2, epsilon, ...task },
+    state,
+    model,
+    adam,
+    dropouts,
+    source,
+    log,
+    now: () => elapsedAtStart + (performance.now() - runStart) / 1000,
+  };
+  let reason: StopReason;
+  try {
+    reason = await runEpochs(run, interrupts);
+  } finally {
+    interrupts.dispose();
+    disposeAdam(adam);
+    await source.close?.();
+  }
+  return {
+    reason,
+    epoch: state.epoch,
+    step: state.step,
+    model,
+    bestScore: state.bestScore,
+    bestEpoch: state.bestEpoch,
+    history: state.history,
+  };
+}

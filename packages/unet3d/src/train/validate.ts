@@ -1,0 +1,81 @@
+// Validation of whole cases with sliding-window inference, scored per BraTS region.
+import type * as tfl from "@tensorflow/tfjs-layers";
+import { UNet3DError } from "../errors.js";
+import { predictVolume } from "../inference.js";
+import { inRegion, type RegionScores } from "./conventions.js";
+import type { TrainEvent, ValidationCase, ValidationOptions } from "./options.js";
+
+/**
+ * Dice of WT/TC/ET between two class maps; a region absent from both scores 1 (BraTS' convention).
+ * The app scores with @brats/metrics instead; this is the dependency-free default.
+ */
+export function regionDice(prediction: ArrayLike<number>, truth: ArrayLike<number>): RegionScores {
+  if (prediction.length !== truth.length) {
+    throw new UNet3DError(
+      "BAD_CONFIG",
+      `prediction has ${prediction.length} voxels, truth ${truth.length}`,
+    );
+  }
+  const out = { WT: 0, TC: 0, ET: 0 };
+  for (const region of ["WT", "TC", "ET"] as const) {
+    let inter = 0;
+    let sum = 0;
+    for (let i = 0; i < truth.length; i++) {
+      const p = inRegion(prediction[i]!, region);
+      const t = inRegion(truth[i]!, region);
+      if (p && t) inter++;
+      sum += Number(p) + Number(t);
+    }
+    out[region] = sum === 0 ? 1 : (2 * inter) / sum;
+  }
+  return out;
+}
+
+/** Classes from sigmoid WT/TC/ET probabilities [V][3] thresholded at 0.5 (nested: ET ⊂ TC ⊂ WT). */
+function regionsToClasses(probs: Float32Array, voxels: number): Uint8Array {
+  const out = new Uint8Array(voxels);
+  for (let v = 0; v < voxels; v++) {
+    const wt = probs[3 * v]! > 0.5;
+    const tc = probs[3 * v + 1]! > 0.5;
+    const et = probs[3 * v + 2]! > 0.5;
+    out[v] = et ? 3 : tc ? 1 : wt ? 2 : 0;
+  }
+  return out;
+}
+
+/** Mean region scores of the model over the validation cases. */
+export async function validate(
+  model: tfl.LayersModel,
+  opts: ValidationOptions,
+  outputs: "classes" | "regions",
+  epoch: number,
+  onProgress: ((e: TrainEvent) => void) | undefined,
+): Promise<RegionScores> {
+  const score = opts.score ?? ((p: Uint8Array, c: ValidationCase) => regionDice(p, c.labels));
+  const sum = { WT: 0, TC: 0, ET: 0 };
+  let done = 0;
+  for (const c of opts.cases) {
+    const [d, h, w] = c.shape;
+    const result = await predictVolume(
+      model,
+      { data: c.image, shape: c.shape },
+      {
+        windowSize: opts.windowSize,
+        ...(opts.overlap === undefined ? {} : { overlap: opts.overlap }),
+        ...(opts.batchSize === undefined ? {} : { batchSize: opts.batchSize }),
+        output: outputs === "classes" ? "labels" : "probabilities",
+      },
+    );
+    const prediction =
+      outputs === "classes"
+        ? (result.data as Uint8Array)
+        : regionsToClasses(result.data as Float32Array, d * h * w);
+    const s = await score(prediction, c);
+    sum.WT += s.WT;
+    sum.TC += s.TC;
+    sum.ET += s.ET;
+    onProgress?.({ type: "validation", epoch, done: ++done, total: opts.cases.length });
+  }
+  const n = opts.cases.length;
+  return { WT: sum.WT / n, TC: sum.TC / n, ET: sum.ET / n };
+}
