@@ -1,4 +1,4 @@
-// train(): schedules by hand, exact resume, SIGINT mid-epoch, early stopping. Tiny U-Nets (depth 2,
+// train(): exact resume, SIGINT mid-epoch, early stopping. Tiny U-Nets (depth 2,
 // 2 base filters, 16³ patches) on wasm with the fast Conv3D kernels.
 import "@tensorflow/tfjs-backend-wasm";
 import { mkdtemp, readFile, rename, rm } from "node:fs/promises";
@@ -15,8 +15,6 @@ import { seeded } from "../seeded.testutil.js";
 import type { TrainState } from "./checkpoint.js";
 import { train } from "./loop.js";
 import type { BatchSource, TrainEvent, ValidationCase } from "./options.js";
-import { learningRateAt } from "./schedule.js";
-import { regionDice } from "./validate.js";
 
 const N = 16;
 
@@ -103,40 +101,6 @@ const stepLosses = (log: string) =>
     .map((l) => JSON.parse(l) as { type: string; step?: number; loss: number })
     .filter((r) => r.type === "step")
     .map((r) => [r.step, r.loss]);
-
-describe("learningRateAt", () => {
-  it.each([
-    // poly: 0.01 · (1 − 5/10)^0.9 = 0.01 · 0.535886731...
-    { step: 0, schedule: "poly", want: 0.01 },
-    { step: 5, schedule: "poly", want: 0.01 * 0.5358867312681466 },
-    { step: 10, schedule: "poly", want: 0 },
-    // cosine from 0.01 to 0.001: midpoint (0.01 + 0.001)/2; a quarter: 0.001 + 0.009·(1 + √½)/2.
-    { step: 0, schedule: "cosine", want: 0.01 },
-    { step: 5, schedule: "cosine", want: 0.0055 },
-    { step: 2.5, schedule: "cosine", want: 0.001 + (0.009 * (1 + Math.SQRT1_2)) / 2 },
-    { step: 10, schedule: "cosine", want: 0.001 },
-    { step: 7, schedule: "constant", want: 0.01 },
-  ] as const)("$schedule at step $step of 10 is $want", ({ step, schedule, want }) => {
-    const lr = learningRateAt(step, 10, { learningRate: 0.01, schedule, minLearningRate: 0.001 });
-    expect(lr).toBeCloseTo(want, 15);
-  });
-  it("poly with power 2 halves twice", () => {
-    expect(learningRateAt(5, 10, { learningRate: 1, polyPower: 2 })).toBeCloseTo(0.25, 15);
-  });
-});
-
-describe("regionDice", () => {
-  it("scores nested regions by hand", () => {
-    // truth: WT = {1,2,3,4}, TC = {2,3}, ET = {3}; prediction: WT = {2,3,4,5}, TC = {3}, ET = {}.
-    const truth = [0, 2, 1, 3, 2, 0];
-    const pred = [0, 0, 2, 1, 2, 2];
-    const d = regionDice(pred, truth);
-    expect(d.WT).toBeCloseTo((2 * 3) / 8, 12);
-    expect(d.TC).toBeCloseTo((2 * 1) / 3, 12);
-    expect(d.ET).toBe(0);
-    expect(regionDice([0, 2], [0, 2]).ET).toBe(1); // absent from both
-  });
-});
 
 describe("train", () => {
   let dir: string;
