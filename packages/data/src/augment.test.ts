@@ -1,11 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { gammaTable, powUnit } from "./augment-intensity.js";
+import { spatialInverse } from "./augment-spatial.js";
 import {
   applyAugmentation,
   augmentPatch,
   drawAugmentation,
-  gammaTable,
-  powUnit,
-  spatialInverse,
   type AugmentParams,
 } from "./augment.js";
 import type { Patch } from "./patches.js";

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { caseFileName, discoverCases, type CaseFiles } from "./cases.js";
 import { DataError } from "./errors.js";
 import { labelsToClasses } from "./labels.js";
-import { prepareCase } from "./loader.js";
+import { prepareCase } from "./loader-cases.js";
 import { generatePhantom } from "./phantom.js";
 import { prepareForInference, restoreSegmentation, segmentationImage } from "./postprocess.js";
 import { preprocessCase } from "./preprocess.js";

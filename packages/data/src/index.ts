@@ -68,15 +68,9 @@ export {
   type AugmentOptions,
   type AugmentParams,
 } from "./augment.js";
-export {
-  PatchLoader,
-  prepareCase,
-  type Batch,
-  type LoaderState,
-  type LoaderStats,
-  type PatchLoaderOptions,
-  type PrepareOptions,
-} from "./loader.js";
+export { PatchLoader, type Batch, type LoaderState, type LoaderStats } from "./loader.js";
+export type { PatchLoaderOptions } from "./loader-options.js";
+export { prepareCase, type PrepareOptions } from "./loader-cases.js";
 export {
   connectedComponents,
   postprocessLabels,

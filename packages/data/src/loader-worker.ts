@@ -4,15 +4,14 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type { LoadedCase } from "./cases.js";
+import { prepareCase, shareCase } from "./loader-cases.js";
+import { BatchProducer } from "./loader-producer.js";
 import {
-  BatchProducer,
-  prepareCase,
   serializeError,
-  shareCase,
   type FromWorker,
   type ToWorker,
   type WorkerInit,
-} from "./loader.js";
+} from "./loader-protocol.js";
 
 function run(port: NonNullable<typeof parentPort>, init: WorkerInit): void {
   const cases: (LoadedCase | undefined)[] = new Array<LoadedCase | undefined>(init.caseCount);

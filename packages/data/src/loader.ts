@@ -9,52 +9,26 @@
  *
  * Memory: at most `queueSize` batches exist at once (being produced or waiting for `next()`), and
  * the case volumes are in shared memory, read by every worker without copies.
+ *
+ * Parts: options (loader-options.ts), cases (loader-cases.ts), batch production (loader-producer.ts),
+ * the worker messages (loader-protocol.ts), starting a worker (loader-start.ts) and the worker
+ * itself (loader-worker.ts).
  */
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
-import { augmentPatch, drawAugmentation, type AugmentOptions } from "./augment.js";
-import { loadCase, type CaseFiles, type LoadCaseOptions, type LoadedCase } from "./cases.js";
-import { DataError, type DataErrorCode } from "./errors.js";
-import { labelsToClasses, NUM_CLASSES, type LabelConvention } from "./labels.js";
-import { samplePatch } from "./patches.js";
-import { preprocessCase, type PreprocessOptions, type Vec3 } from "./preprocess.js";
-import { createRng, deriveRngState, randomInt } from "./rng.js";
-
-export interface PatchLoaderOptions {
-  /**
-   * Loaded cases, used as given: preprocessed, with `seg` as classes 0..3 (or null); or case
-   * files, which the loader reads, preprocesses and converts to classes itself (in the workers).
-   */
-  cases: readonly LoadedCase[] | readonly CaseFiles[];
-  /** Patch size in voxels: one number for a cube, or [x, y, z]. */
-  patchSize: number | readonly [number, number, number];
-  /** Patches per batch (the last batch of an epoch is shorter when patchesPerEpoch is not a multiple). */
-  batchSize: number;
-  /** A safe integer; the whole stream follows from it. */
-  seed: number;
-  /** Patches per epoch (default 250 batches, as nnU-Net). */
-  patchesPerEpoch?: number;
-  /** Worker threads (default 1); 0 produces the same batches in this thread, on demand. */
-  workers?: number;
-  /** Batches in flight at most: being produced or waiting for `next()` (default max(2, 2 × workers)). */
-  queueSize?: number;
-  /** Augmentation: true (default, augmentPatch's defaults), false, or options for augmentPatch. */
-  augment?: boolean | AugmentOptions;
-  /** Share of patches centred on a foreground voxel (samplePatch's default when omitted). */
-  foregroundShare?: number;
-  /** Where to start: the epoch and the index of the first patch (as returned by `state()`). */
-  startEpoch?: number;
-  startIndex?: number;
-  /** For case files: how to read them (loadCase options). */
-  load?: LoadCaseOptions;
-  /** For case files: preprocessCase options, or false to use the scans as read. */
-  preprocess?: PreprocessOptions | false;
-  /** For case files: the label convention of their seg files (default brats2021). */
-  convention?: LabelConvention;
-}
+import type { Worker } from "node:worker_threads";
+import type { CaseFiles, LoadedCase } from "./cases.js";
+import { DataError } from "./errors.js";
+import { checkTrainingCase, prepareCase, shareCase, type PrepareOptions } from "./loader-cases.js";
+import { isCaseFiles, resolveLoaderOptions, type PatchLoaderOptions } from "./loader-options.js";
+import { BatchProducer, type ProducedBatch, type ProducerConfig } from "./loader-producer.js";
+import {
+  serializeError,
+  workerFailure,
+  type FromWorker,
+  type ToWorker,
+  type WorkerInit,
+} from "./loader-protocol.js";
+import { startWorker } from "./loader-start.js";
+import type { Vec3 } from "./preprocess.js";
 
 /** A batch of patches, channels-last as the model wants them. */
 export interface Batch {
@@ -92,297 +66,6 @@ export interface LoaderStats {
   workers: number;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Production of batches: the same code in workers and in-process.
-
-/** What a producer needs besides the cases; structured-cloneable, sent to every worker. */
-export interface ProducerConfig {
-  seed: number;
-  patchSize: Vec3;
-  augment: AugmentOptions | null;
-  foregroundShare: number | undefined;
-}
-
-/** A batch as produced, before it gets its shape. */
-export interface ProducedBatch {
-  epoch: number;
-  index: number;
-  images: Float32Array;
-  labels: Uint8Array;
-  caseIds: string[];
-  origins: Vec3[];
-}
-
-/** Keys the case shuffle apart from the per-patch streams (which use three keys). */
-const CASE_ORDER_KEY = 0x0c45e;
-
-/** A seeded permutation of 0..n−1 (Fisher–Yates). */
-function permutation(n: number, seed: number, epoch: number, block: number): Uint32Array {
-  const rng = createRng(deriveRngState(seed, epoch, block, CASE_ORDER_KEY));
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = randomInt(rng, i + 1);
-    const t = order[i]!;
-    order[i] = order[j]!;
-    order[j] = t;
-  }
-  return order;
-}
-
-/**
- * Produces the patches of any position from cases in memory. Patch i of epoch e uses case
- * order[i mod n] of shuffle ⌊i / n⌋ of that epoch (every case equally often), and an RNG derived
- * from (seed, e, i) for sampling and augmentation.
- */
-export class BatchProducer {
-  private order: { epoch: number; block: number; perm: Uint32Array } | null = null;
-
-  constructor(
-    private readonly cases: readonly LoadedCase[],
-    private readonly config: ProducerConfig,
-  ) {}
-
-  /** The case patch `index` of `epoch` comes from. */
-  caseIndex(epoch: number, index: number): number {
-    const n = this.cases.length;
-    const block = Math.floor(index / n);
-    if (this.order === null || this.order.epoch !== epoch || this.order.block !== block) {
-      this.order = { epoch, block, perm: permutation(n, this.config.seed, epoch, block) };
-    }
-    return this.order.perm[index % n]!;
-  }
-
-  produce(epoch: number, index: number, count: number): ProducedBatch {
-    const [px, py, pz] = this.config.patchSize;
-    const voxels = px * py * pz;
-    const channels = this.cases[0]!.channels.length;
-    const images = new Float32Array(count * voxels * channels);
-    const labels = new Uint8Array(count * voxels);
-    const caseIds: string[] = [];
-    const origins: Vec3[] = [];
-    for (let j = 0; j < count; j++) {
-      const c = this.cases[this.caseIndex(epoch, index + j)]!;
-      const rng = createRng(deriveRngState(this.config.seed, epoch, index + j));
-      let patch = samplePatch(c, this.config.patchSize, rng, {
-        ...(this.config.foregroundShare === undefined
-          ? {}
-          : { foregroundShare: this.config.foregroundShare }),
-      });
-      if (this.config.augment !== null) patch = augmentPatch(patch, rng, this.config.augment);
-      images.set(patch.image, j * voxels * channels);
-      labels.set(patch.labels, j * voxels);
-      caseIds.push(c.id);
-      origins.push(patch.origin);
-    }
-    return { epoch, index, images, labels, caseIds, origins };
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Cases: reading case files, checking loaded cases, sharing them with workers.
-
-/** How case files become training cases. */
-export interface PrepareOptions {
-  /** loadCase options (default: the four modalities, a missing one is an error). */
-  load?: LoadCaseOptions;
-  /** preprocessCase options (default {}), or false to keep the scans as read. */
-  preprocess?: PreprocessOptions | false;
-  /** Label convention of the seg files (default brats2021). */
-  convention?: LabelConvention;
-}
-
-/**
- * Reads a case, preprocesses it and turns its labels into classes 0..3: what the loader does
- * with case files (the PreprocessRecord is dropped; call preprocessCase yourself to keep it).
- */
-export async function prepareCase(
-  files: CaseFiles,
-  opts: PrepareOptions = {},
-): Promise<LoadedCase> {
-  const loaded = await loadCase(files, opts.load);
-  const c = opts.preprocess === false ? loaded : preprocessCase(loaded, opts.preprocess ?? {}).case;
-  return {
-    id: c.id,
-    channels: c.channels,
-    modalities: c.modalities,
-    seg: c.seg === null ? null : labelsToClasses(c.seg, opts.convention ?? "brats2021"),
-    shape: c.shape,
-    spacing: c.spacing,
-    affine: c.affine,
-  };
-}
-
-/** Checks what sampling relies on: one grid, the same channel count as the first case, classes 0..3. */
-export function checkTrainingCase(c: LoadedCase, channels: number): void {
-  const voxels = c.shape[0] * c.shape[1] * c.shape[2];
-  if (c.channels.length !== channels) {
-    throw new DataError(
-      "BAD_OPTION",
-      `case ${c.id} has ${c.channels.length} channels, the first case ${channels}: every case needs the same modalities`,
-    );
-  }
-  if (
-    c.channels.some((ch) => ch.length !== voxels) ||
-    (c.seg !== null && c.seg.length !== voxels)
-  ) {
-    throw new DataError(
-      "GEOMETRY_MISMATCH",
-      `case ${c.id}: channels and seg must hold ${voxels} voxels for shape [${c.shape.join(", ")}]`,
-    );
-  }
-  if (c.seg !== null) {
-    for (let i = 0; i < c.seg.length; i++) {
-      if (c.seg[i]! >= NUM_CLASSES) {
-        throw new DataError(
-          "BAD_LABELS",
-          `case ${c.id} has label ${c.seg[i]} at voxel ${i}; the loader wants classes 0..${NUM_CLASSES - 1} (labelsToClasses)`,
-        );
-      }
-    }
-  }
-}
-
-function sharedCopy<T extends Float32Array | Uint8Array>(data: T): T {
-  if (data.buffer instanceof SharedArrayBuffer) return data;
-  const copy = (
-    data instanceof Float32Array
-      ? new Float32Array(new SharedArrayBuffer(data.byteLength))
-      : new Uint8Array(new SharedArrayBuffer(data.byteLength))
-  ) as T;
-  copy.set(data);
-  return copy;
-}
-
-/** The case with its arrays in shared memory (copied once unless they already are), without header. */
-export function shareCase(c: LoadedCase): LoadedCase {
-  return {
-    id: c.id,
-    channels: c.channels.map(sharedCopy),
-    modalities: [...c.modalities],
-    seg: c.seg === null ? null : sharedCopy(c.seg),
-    shape: [c.shape[0], c.shape[1], c.shape[2]],
-    spacing: [c.spacing[0], c.spacing[1], c.spacing[2]],
-    affine: c.affine.map((row) => [...row]),
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Messages between the loader and its workers.
-
-export interface SerializedError {
-  name: string;
-  message: string;
-  stack: string | undefined;
-  code: string | undefined;
-}
-
-export interface WorkerInit {
-  config: ProducerConfig;
-  caseCount: number;
-}
-
-export type ToWorker =
-  | { type: "case"; slot: number; case: LoadedCase }
-  | { type: "load"; slot: number; files: CaseFiles; prepare: PrepareOptions }
-  | { type: "batch"; job: number; epoch: number; index: number; count: number };
-
-export type FromWorker =
-  | { type: "loaded"; slot: number; case: LoadedCase }
-  | ({ type: "batch"; job: number } & ProducedBatch)
-  | { type: "error"; error: SerializedError };
-
-export function serializeError(error: unknown): SerializedError {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return {
-      name: error.name,
-      message: error.message,
-      stack: error.stack,
-      code: typeof code === "string" ? code : undefined,
-    };
-  }
-  return { name: "Error", message: String(error), stack: undefined, code: undefined };
-}
-
-const DATA_ERROR_CODES: readonly string[] = [
-  "MISSING_MODALITY",
-  "GEOMETRY_MISMATCH",
-  "NO_CASES",
-  "DUPLICATE_CASE",
-  "BAD_LABELS",
-  "BAD_OPTION",
-  "IO",
-] satisfies DataErrorCode[];
-
-/**
- * The error next() rejects with for a failure in worker `worker`: a DataError with the worker's
- * code when it threw one (bad input found there), otherwise an Error; the worker's error, with
- * its stack, is the `cause`.
- */
-function workerFailure(worker: number, e: SerializedError): Error {
-  const cause = new Error(e.message);
-  cause.name = e.name;
-  if (e.stack !== undefined) cause.stack = e.stack;
-  if (e.code !== undefined) Object.assign(cause, { code: e.code });
-  const message = `loader worker ${worker}: ${e.message}`;
-  return e.code !== undefined && DATA_ERROR_CODES.includes(e.code)
-    ? new DataError(e.code as DataErrorCode, message, { cause })
-    : new Error(message, { cause });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Starting a worker from the built package or from TypeScript sources.
-
-let tsxRegisterUrl: string | null = null;
-
-/** The URL of tsx's ESM register API (from its package exports), for workers run from sources. */
-function tsxEsmApiUrl(): string {
-  if (tsxRegisterUrl !== null) return tsxRegisterUrl;
-  try {
-    const require = createRequire(import.meta.url);
-    const packageJson = require.resolve("tsx/package.json");
-    const pkg = JSON.parse(readFileSync(packageJson, "utf8")) as {
-      exports: Record<string, { import?: { default?: string } } | string>;
-    };
-    const entry = pkg.exports["./esm/api"];
-    const file = typeof entry === "object" ? entry.import?.default : undefined;
-    if (file === undefined) throw new Error("tsx has no ./esm/api import export");
-    tsxRegisterUrl = pathToFileURL(join(dirname(packageJson), file)).href;
-    return tsxRegisterUrl;
-  } catch (cause) {
-    throw new DataError(
-      "BAD_OPTION",
-      "loader workers run from TypeScript sources need tsx (a dev dependency); build the package or use workers: 0",
-      { cause },
-    );
-  }
-}
-
-/**
- * A loader worker. From the built package, dist/loader-worker.js next to this module. From
- * sources (tests, tsx), Node 20 cannot start a worker from a .ts file, and `--import tsx` in the
- * worker's execArgv does not reach its entry module, so a tiny bootstrap registers tsx's ESM
- * hooks first; `--conditions=source` resolves @brats/* to sources as the tests do.
- */
-function startWorker(init: WorkerInit): Worker {
-  const here = import.meta.url;
-  if (!/\.[cm]?ts$/.test(new URL(here).pathname)) {
-    return new Worker(new URL("./loader-worker.js", here), { workerData: init });
-  }
-  const entry = new URL("./loader-worker.ts", here).href;
-  const bootstrap = `import(${JSON.stringify(tsxEsmApiUrl())})
-    .then((api) => { api.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(bootstrap, {
-    eval: true,
-    workerData: init,
-    execArgv: ["--conditions=source"],
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// The loader.
-
 interface Position {
   epoch: number;
   index: number;
@@ -398,19 +81,6 @@ interface WorkerSlot {
   id: number;
   busy: boolean;
   exited: boolean;
-}
-
-const DEFAULT_BATCHES_PER_EPOCH = 250;
-
-function isCaseFiles(c: LoadedCase | CaseFiles): c is CaseFiles {
-  return !("channels" in c);
-}
-
-function intOption(name: string, value: unknown, min: number): number {
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min) {
-    throw new DataError("BAD_OPTION", `${name} must be an integer ≥ ${min}, got ${String(value)}`);
-  }
-  return value;
 }
 
 export class PatchLoader {
@@ -452,68 +122,17 @@ export class PatchLoader {
   private closing: Promise<void> | null = null;
 
   constructor(opts: PatchLoaderOptions) {
-    if (!Array.isArray(opts.cases) || opts.cases.length === 0) {
-      throw new DataError("NO_CASES", "the loader needs at least one case");
-    }
-    this.inputCases = opts.cases as readonly (LoadedCase | CaseFiles)[];
-    const kinds = new Set(this.inputCases.map(isCaseFiles));
-    if (kinds.size !== 1) {
-      throw new DataError("BAD_OPTION", "cases must be all LoadedCase or all CaseFiles, not a mix");
-    }
-    if (typeof opts.seed !== "number" || !Number.isSafeInteger(opts.seed)) {
-      throw new DataError("BAD_OPTION", `seed must be a safe integer, got ${String(opts.seed)}`);
-    }
-    this.seed = opts.seed;
-    this.batchSize = intOption("batchSize", opts.batchSize, 1);
-    const size =
-      typeof opts.patchSize === "number"
-        ? [opts.patchSize, opts.patchSize, opts.patchSize]
-        : opts.patchSize;
-    if (!Array.isArray(size) || size.length !== 3) {
-      throw new DataError(
-        "BAD_OPTION",
-        `patchSize must be a number or [x, y, z], got ${JSON.stringify(opts.patchSize)}`,
-      );
-    }
-    this.patchSize = [
-      intOption("patchSize x", size[0], 1),
-      intOption("patchSize y", size[1], 1),
-      intOption("patchSize z", size[2], 1),
-    ];
-    this.patchesPerEpoch = intOption(
-      "patchesPerEpoch",
-      opts.patchesPerEpoch ?? DEFAULT_BATCHES_PER_EPOCH * this.batchSize,
-      1,
-    );
-    this.workerCount = intOption("workers", opts.workers ?? 1, 0);
-    this.queueSize = intOption("queueSize", opts.queueSize ?? Math.max(2, 2 * this.workerCount), 1);
-    const startEpoch = intOption("startEpoch", opts.startEpoch ?? 0, 0);
-    const startIndex = intOption("startIndex", opts.startIndex ?? 0, 0);
-    if (startIndex >= this.patchesPerEpoch) {
-      throw new DataError(
-        "BAD_OPTION",
-        `startIndex ${startIndex} is not below patchesPerEpoch ${this.patchesPerEpoch}`,
-      );
-    }
-    const share = opts.foregroundShare;
-    if (share !== undefined && !(typeof share === "number" && share >= 0 && share <= 1)) {
-      throw new DataError("BAD_OPTION", `foregroundShare must be in [0, 1], got ${String(share)}`);
-    }
-    const augment = opts.augment ?? true;
-    // Bad augmentation options fail here, not later in a worker (drawing checks every option).
-    if (typeof augment === "object") drawAugmentation(createRng(0), 1, augment);
-    this.config = {
-      seed: this.seed,
-      patchSize: this.patchSize,
-      augment: augment === false ? null : augment === true ? {} : augment,
-      foregroundShare: share,
-    };
-    this.prepare = {
-      load: opts.load,
-      preprocess: opts.preprocess ?? {},
-      convention: opts.convention ?? "brats2021",
-    };
-    this.dispatchPos = { epoch: startEpoch, index: startIndex };
+    const o = resolveLoaderOptions(opts);
+    this.inputCases = o.cases;
+    this.seed = o.seed;
+    this.batchSize = o.batchSize;
+    this.patchSize = o.patchSize;
+    this.patchesPerEpoch = o.patchesPerEpoch;
+    this.workerCount = o.workerCount;
+    this.queueSize = o.queueSize;
+    this.config = o.config;
+    this.prepare = o.prepare;
+    this.dispatchPos = { epoch: o.startEpoch, index: o.startIndex };
     this.statePos = { ...this.dispatchPos };
 
     if (!isCaseFiles(this.inputCases[0]!)) {

@@ -54,20 +54,21 @@ export {
   type FastConv3DStats,
 } from "./fast-conv3d/index.js";
 export {
-  flipChannelsLast,
-  gaussianImportance,
-  IMPORTANCE_FLOOR,
-  MIRROR_FLIPS,
   predictVolume,
-  slidingWindows,
-  windowStarts,
   type PredictOptions,
   type PredictResult,
-  type Vec3,
   type Volume,
   type VolumePredictor,
   type WindowPredictor,
 } from "./inference.js";
+export {
+  flipChannelsLast,
+  MIRROR_FLIPS,
+  slidingWindows,
+  windowStarts,
+  type Vec3,
+} from "./inference-splitter.js";
+export { gaussianImportance, IMPORTANCE_FLOOR } from "./inference-merger.js";
 export {
   BACKEND_ORDER,
   selectBackend,

@@ -3,12 +3,9 @@ import "@tensorflow/tfjs-backend-cpu";
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { UNet3DError } from "./errors.js";
+import { flipChannelsLast, MIRROR_FLIPS, slidingWindows, type Vec3 } from "./inference-splitter.js";
 import {
-  flipChannelsLast,
-  MIRROR_FLIPS,
   predictVolume,
-  slidingWindows,
-  type Vec3,
   type Volume,
   type VolumePredictor,
   type WindowPredictor,

@@ -2,15 +2,9 @@ import "@tensorflow/tfjs-backend-cpu";
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { UNet3DError } from "./errors.js";
-import {
-  gaussianImportance,
-  IMPORTANCE_FLOOR,
-  predictVolume,
-  slidingWindows,
-  windowStarts,
-  type Vec3,
-  type Volume,
-} from "./inference.js";
+import { gaussianImportance, IMPORTANCE_FLOOR } from "./inference-merger.js";
+import { slidingWindows, windowStarts, type Vec3 } from "./inference-splitter.js";
+import { predictVolume, type Volume } from "./inference.js";
 import { seeded } from "./seeded.testutil.js";
 
 beforeAll(async () => {

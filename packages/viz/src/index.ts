@@ -34,7 +34,6 @@ export {
   errorLegend,
   labelLegend,
   montageFigure,
-  nonzeroBox,
   overlayFigure,
   renderComparison,
   renderComparisonPng,
@@ -46,17 +45,17 @@ export {
   renderThreePlanePng,
   slicePanel,
   threePlaneFigure,
-  volumeWindow,
-  type DisplayOptions,
   type FigureParts,
-  type RenderComparisonOptions,
-  type RenderMontageOptions,
-  type RenderOverlayOptions,
-  type RenderThreePlaneOptions,
-  type SliceCrop,
   type SlicePanel,
-  type VoxelBox,
 } from "./render.js";
+export type {
+  DisplayOptions,
+  RenderComparisonOptions,
+  RenderMontageOptions,
+  RenderOverlayOptions,
+  RenderThreePlaneOptions,
+} from "./render-options.js";
+export { nonzeroBox, volumeWindow, type SliceCrop, type VoxelBox } from "./render-slice.js";
 export {
   REGION_PLOT_COLORS,
   SVG_FONT_FAMILY,

@@ -7,9 +7,9 @@ import { describe, expect, it } from "vitest";
 import { ERROR_COLORS } from "./colors.js";
 import { PNG_SIGNATURE } from "./png.js";
 import { composeFigureWithLayout, type Box } from "./compose.js";
+import { nonzeroBox, volumeWindow } from "./render-slice.js";
 import {
   comparisonFigure,
-  nonzeroBox,
   overlayFigure,
   renderComparison,
   renderComparisonPng,
@@ -19,7 +19,6 @@ import {
   renderThreePlanePng,
   slicePanel,
   threePlaneFigure,
-  volumeWindow,
   type SlicePanel,
 } from "./render.js";
 import {
