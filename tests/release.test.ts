@@ -14,7 +14,7 @@ import { generatePhantom } from "../packages/data/src/index.js";
 
 const run = promisify(execFile);
 const repo = fileURLToPath(new URL("..", import.meta.url));
-const PUBLIC = ["nifti", "data", "unet3d", "metrics", "viz"] as const;
+const PUBLIC = ["nifti", "data", "unet3d", "metrics", "viz", "runs"] as const;
 const EXAMPLES = ["nifti", "data", "metrics", "viz", "unet3d"] as const;
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 // What a user adds beside the tarballs: the TF.js peers for the cpu backend, onnxruntime-node for
@@ -230,6 +230,7 @@ describe.skipIf(skipReason !== "")(
         viz: Record<string, unknown>;
         unet3d: Record<string, unknown>;
         onnx: Record<string, unknown>;
+        runs: Record<string, unknown>;
       };
       for (const [name, file] of Object.entries(r.resolved)) {
         expect(file.startsWith(join(project, "node_modules")), `${name} → ${file}`).toBe(true);
@@ -292,6 +293,16 @@ describe.skipIf(skipReason !== "")(
       expect(r.onnx.outputLength).toBe(16 * 16 * 16 * 4);
       expect(r.onnx.tfjsLength).toBe(16 * 16 * 16 * 4);
       expect(r.onnx.maxAbsDiff).toBeLessThan(1e-4);
+
+      // A run folder around that model: its in-memory ONNX predicts as TF.js, its card, its errors.
+      expect(r.runs).toMatchObject({
+        checkpoint: "last",
+        windowSize: [16, 16, 16],
+        parametersEqual: true,
+        missingBest: "NO_CHECKPOINT",
+        cardStatus: expect.stringMatching(/^Status: interrupted after 0 of 100 epochs/),
+      });
+      expect(r.runs.runMaxAbsDiff).toBeLessThan(1e-4);
     });
 
     it("installs the command-line tools with their bins", async () => {

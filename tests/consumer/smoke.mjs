@@ -1,11 +1,15 @@
 // Runs in an empty npm project where the packed @brats tarballs were installed: imports every public
 // package the way a user would (plain ESM, no source condition) and does real work with each. Prints
 // one JSON object that tests/release.test.ts checks.
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import * as data from "@brats/data";
 import * as metrics from "@brats/metrics";
 import * as nifti from "@brats/nifti";
+import * as runs from "@brats/runs";
 import * as unet3d from "@brats/unet3d";
 import * as viz from "@brats/viz";
 import * as vizCore from "@brats/viz/core";
@@ -21,6 +25,7 @@ result.resolved = Object.fromEntries(
     "@brats/viz",
     "@brats/viz/core",
     "@brats/unet3d",
+    "@brats/runs",
   ].map((name) => [name, fileURLToPath(import.meta.resolve(name))]),
 );
 
@@ -128,5 +133,70 @@ result.onnx = {
   maxAbsDiff,
 };
 await session.dispose();
+
+// @brats/runs: a run folder made by hand around the same model (config.json, last/), its metadata,
+// its ONNX export in memory, its model card, and the error of a missing checkpoint.
+const runDir = await mkdtemp(join(tmpdir(), "brats-smoke-run-"));
+try {
+  await runs.writeRunRecord(runDir, {
+    config: {
+      ...runs.DEFAULT_CONFIG,
+      data: "data",
+      out: runDir,
+      modalities: ["flair", "t1ce"],
+      baseFilters: 4,
+      depth: 2,
+      patch: 16,
+    },
+    backend: backend.name,
+    split: { train: ["a", "b"], val: [] },
+    started: "2026-01-01T00:00:00.000Z",
+  });
+  await unet3d.saveModel(model, join(runDir, "last"));
+  // What train() saves before its first step.
+  const state = {
+    version: 1,
+    step: 0,
+    epoch: 1,
+    stepInEpoch: 0,
+    epochLossSum: 0,
+    elapsed: 0,
+    bestScore: null,
+    bestEpoch: null,
+    validationsSinceBest: 0,
+    history: [],
+    sourceState: null,
+    dropoutCalls: {},
+    moments: [],
+    logBytes: 0,
+    csvBytes: 0,
+    finished: null,
+  };
+  await writeFile(join(runDir, "last", unet3d.TRAIN_STATE_JSON), JSON.stringify(state));
+  const exported = await runs.runOnnxBytes(runDir);
+  const fromRun = await unet3d.loadOnnxModel(exported.onnx);
+  const fromRunOut = await fromRun.predictWindows(window, [1, 16, 16, 16, 2]);
+  let runMaxAbsDiff = 0;
+  for (let i = 0; i < fromTfjs.length; i++)
+    runMaxAbsDiff = Math.max(runMaxAbsDiff, Math.abs(fromRunOut[i] - fromTfjs[i]));
+  await fromRun.dispose();
+  let missingBest = null;
+  try {
+    runs.checkpointOf(runDir, "best");
+  } catch (error) {
+    missingBest = error instanceof runs.RunsError ? error.code : String(error);
+  }
+  const card = await readFile(await runs.writeModelCard(runDir), "utf8");
+  result.runs = {
+    checkpoint: exported.checkpoint,
+    windowSize: exported.metadata.windowSize,
+    parametersEqual: exported.parameters === unet3d.countTrainableParams(model),
+    runMaxAbsDiff,
+    missingBest,
+    cardStatus: /Status: [^.]*\./.exec(card)?.[0] ?? null,
+  };
+} finally {
+  await rm(runDir, { recursive: true, force: true });
+}
 
 console.log(JSON.stringify(result));

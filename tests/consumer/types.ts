@@ -20,6 +20,8 @@ import type {
   UNet3DErrorCode,
 } from "@brats/unet3d";
 import { createUNet3D } from "@brats/unet3d";
+import type { RunOnnxBytes, RunRecord, RunsErrorCode, TrainConfig } from "@brats/runs";
+import { DEFAULT_CONFIG, runMetadata } from "@brats/runs";
 import type { LayersModel } from "@tensorflow/tfjs-layers";
 
 // `true` only when T is a real type; an unresolved import would make it `any` and this `false`.
@@ -52,7 +54,15 @@ export const resolved: [
   NotAny<UNet3DConfig>,
   NotAny<UNet3DErrorCode>,
   NotAny<ReturnType<typeof createUNet3D>>,
+  NotAny<RunOnnxBytes>,
+  NotAny<RunRecord>,
+  NotAny<RunsErrorCode>,
+  NotAny<TrainConfig>,
 ] = [
+  true,
+  true,
+  true,
+  true,
   true,
   true,
   true,
@@ -92,6 +102,10 @@ export const png: Uint8Array = renderOverlayPng({
   image: { data: phantom.seg, shape: phantom.shape },
 });
 export const model: LayersModel = createUNet3D({ baseFilters: 4, depth: 2 });
+export const config: TrainConfig = { ...DEFAULT_CONFIG, data: "data", out: "run" };
+export const windowSize: Promise<[number, number, number]> = runMetadata("run").then(
+  (m) => m.windowSize,
+);
 const plane: Plane = "axial";
 export { plane };
 
@@ -100,5 +114,7 @@ export { plane };
 createUNet3D({ depth: "4" });
 // @ts-expect-error an unknown label convention
 evaluateCase(phantom.seg, phantom.seg, phantom.shape, phantom.spacing, { convention: "brats1999" });
+// @ts-expect-error a checkpoint that does not exist
+runMetadata("run", { checkpoint: "first" });
 // @ts-expect-error a plane that does not exist
 export const badPlane: Plane = "oblique";

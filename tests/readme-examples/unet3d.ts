@@ -4,14 +4,14 @@ import {
   loadModel,
   loadOnnxModel,
   predictVolume,
-  registerBratsLayers,
   saveModel,
   saveOnnx,
-  selectBackend,
+  setupTfjs,
 } from "@brats/unet3d";
 
-const backend = await selectBackend("cpu"); // "auto": tfjs-node-gpu, tfjs-node, wasm, cpu
-registerBratsLayers(); // the custom layers, so that loadModel can rebuild the model
+// The backend ("auto": tfjs-node-gpu, tfjs-node, wasm with its fast Conv3D, cpu) and the custom
+// layers, so that loadModel can rebuild the model.
+const backend = await setupTfjs({ backend: "cpu" });
 
 // A small U-Net (the defaults build the 5,648,784-parameter reference model).
 const model = createUNet3D({ modalities: ["flair", "t1ce"], baseFilters: 4, depth: 2, seed: 0 });

@@ -16,10 +16,9 @@ import {
   DEFAULT_CONFIG,
   MODEL_CARD_MD,
   MODEL_ONNX,
-  runTraining,
-  type RunSummary,
   type TrainConfig,
-} from "@brats/train-app";
+} from "@brats/runs";
+import { runTraining, type RunSummary } from "@brats/train-app";
 import type { BackendPreference, TrainEvent } from "@brats/unet3d";
 
 /** Sizes of one demo: the synthetic data, the model and the training budget. */
@@ -188,6 +187,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
   t = performance.now();
   const training = await runTraining(config, {
     handleSigint: true,
+    // setupTfjs's line: the backend, its fast kernels and why.
+    log: (line) => log(`    ${line}`),
     onStart: (info) =>
       log(`    backend ${info.backend}; validation case ${info.split.val.join(", ")}`),
     ...(opts.onTrainEvent === undefined ? {} : { onProgress: opts.onTrainEvent }),
@@ -209,7 +210,10 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
       engine: opts.engine ?? "onnx",
       overlays: true,
     },
-    opts.onInferenceEvent === undefined ? {} : { onEvent: opts.onInferenceEvent },
+    {
+      log: (line) => log(`    ${line}`),
+      ...(opts.onInferenceEvent === undefined ? {} : { onEvent: opts.onInferenceEvent }),
+    },
   );
   const inferenceSeconds = seconds(t);
   const result = inference.cases[0];

@@ -249,6 +249,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
   let summary: InferenceSummary;
   try {
     summary = await runInference(options, {
+      log: (line) => log(`brats-infer: ${line}\n`),
       onEvent: (e) => {
         if (e.type === "start") {
           const models = e.models

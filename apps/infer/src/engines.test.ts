@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { discoverCases, prepareForInference, type Modality } from "@brats/data";
 import { readNifti } from "@brats/nifti";
-import { DEFAULT_CONFIG, runTraining, type RunSummary } from "@brats/train-app";
+import { DEFAULT_CONFIG } from "@brats/runs";
+import { runTraining, type RunSummary } from "@brats/train-app";
 import { predictVolume } from "@brats/unet3d";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "./cli.js";
@@ -132,10 +133,11 @@ describe("tfjs and onnx engines", () => {
         io,
       ),
     ).toBe(0);
+    expect(io.err).toContain("brats-infer: tfjs backend: cpu (asked for)\n");
     expect(io.err).toContain(`engine tfjs, backend cpu; model: ${run.runDir} (last)`);
     const missing = captureIo();
     await rm(join(run.runDir, "best"), { recursive: true, force: true });
     expect(await main([...argv, "--checkpoint", "best", "--out", join(dir, "x")], missing)).toBe(1);
-    expect(missing.err).toContain("BAD_MODEL");
+    expect(missing.err).toContain(`BAD_MODEL: ${run.runDir} has no best/ checkpoint`);
   });
 });

@@ -3,14 +3,11 @@ export { InferError, USAGE_CODES, type InferErrorCode } from "./errors.js";
 export { parseShard, shardCases, type Shard } from "./shard.js";
 export {
   checkEnsemble,
-  checkpointOf,
   describeModel,
   loadModels,
-  MODEL_CARD_MD,
   modelCardOf,
   ONNX_BACKENDS,
   TFJS_BACKENDS,
-  type CheckpointName,
   type EngineChoice,
   type EngineName,
   type LoadedModel,

@@ -5,19 +5,25 @@ import { createHash } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { runMetadata } from "@brats/train-app";
 import {
-  exportOnnx,
+  checkpointOf,
+  isRunFolder,
+  MODEL_CARD_MD,
+  runMetadata,
+  runOnnxBytes,
+  RunsError,
+  type Checkpoint,
+  type CheckpointName,
+} from "@brats/runs";
+import {
   loadModel,
   loadOnnxModel,
-  metadataProps,
   MODEL_JSON,
   ONNXRUNTIME_INSTALL_HINT,
-  registerBratsLayers,
-  registerFastConv3D,
-  selectBackend,
+  setupTfjs,
   UNet3DError,
   WEIGHTS_BIN,
+  type BackendPreference,
   type BratsModelMetadata,
   type OnnxModel,
   type VolumePredictor,
@@ -27,13 +33,10 @@ import { InferError } from "./errors.js";
 
 export type EngineName = "onnx" | "tfjs";
 export type EngineChoice = EngineName | "auto";
-export type CheckpointName = "best" | "last";
 
 /** TF.js backends (tfjs engine) and onnxruntime execution providers (onnx engine) --backend takes. */
 export const TFJS_BACKENDS = ["auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
 export const ONNX_BACKENDS = ["auto", "cpu", "cuda"] as const;
-
-export const MODEL_CARD_MD = "MODEL_CARD.md";
 
 /** A model as found on disk, before an engine loads it. */
 export interface ModelSource {
@@ -76,30 +79,18 @@ export interface LoadModelsOptions {
   threads?: number;
   /** Checkpoint of run folders; default "best" when the run has one, else "last". */
   checkpoint?: CheckpointName;
+  /** Receives the TF.js setup line (tfjs engine: the backend, its fast kernels and why). */
+  log?: (line: string) => void;
 }
 
-function isRunDir(path: string): boolean {
-  return statSync(path).isDirectory() && existsSync(join(path, "config.json"));
-}
-
-/** The checkpoint folder of a run: the asked one, or best when present, else last. */
-export function checkpointOf(
-  runDir: string,
-  wanted: CheckpointName | undefined,
-): { name: CheckpointName; dir: string } {
-  const has = (name: CheckpointName) => existsSync(join(runDir, name, MODEL_JSON));
-  if (wanted !== undefined) {
-    if (!has(wanted)) {
-      throw new InferError(
-        "BAD_MODEL",
-        `${runDir} has no ${wanted}/ checkpoint (${wanted}/${MODEL_JSON})`,
-      );
-    }
-    return { name: wanted, dir: join(runDir, wanted) };
+/** @brats/runs checkpointOf, its RunsError as BAD_MODEL. */
+function runCheckpoint(runDir: string, wanted: CheckpointName | undefined): Checkpoint {
+  try {
+    return checkpointOf(runDir, wanted);
+  } catch (err) {
+    if (err instanceof RunsError) throw new InferError("BAD_MODEL", err.message, { cause: err });
+    throw err;
   }
-  for (const name of ["best", "last"] as const)
-    if (has(name)) return { name, dir: join(runDir, name) };
-  throw new InferError("BAD_MODEL", `${runDir} has neither best/ nor last/ checkpoint`);
 }
 
 /** Where a model is and what it is, with the hash of its bytes. NOT_FOUND / BAD_MODEL otherwise. */
@@ -109,8 +100,8 @@ export async function describeModel(
 ): Promise<ModelSource> {
   const abs = resolve(path);
   if (!existsSync(abs)) throw new InferError("NOT_FOUND", `no such model: ${path}`);
-  if (isRunDir(abs)) {
-    const ckpt = checkpointOf(abs, checkpoint);
+  if (isRunFolder(abs)) {
+    const ckpt = runCheckpoint(abs, checkpoint);
     const hash = createHash("sha256");
     for (const file of [MODEL_JSON, WEIGHTS_BIN]) {
       try {
@@ -202,6 +193,9 @@ async function onnxRuntimeLoads(): Promise<boolean> {
 
 function unet3dError(err: unknown, model: string): InferError {
   if (err instanceof InferError) return err;
+  if (err instanceof RunsError) {
+    return new InferError("BAD_MODEL", `${model}: ${err.code}: ${err.message}`, { cause: err });
+  }
   if (err instanceof UNet3DError) {
     const code = err.code === "ONNX_RUNTIME_MISSING" ? "ENGINE" : "BAD_MODEL";
     return new InferError(code, `${model}: ${err.code}: ${err.message}`, { cause: err });
@@ -255,7 +249,7 @@ export async function loadModels(
     if (opts.threads !== undefined) {
       throw new InferError("BAD_OPTION", "--threads applies to the onnx engine only");
     }
-    return loadTfjs(sources, backend, opts.checkpoint);
+    return loadTfjs(sources, backend as BackendPreference, opts);
   }
   if (!(ONNX_BACKENDS as readonly string[]).includes(backend)) {
     throw new InferError(
@@ -268,17 +262,16 @@ export async function loadModels(
 
 async function loadTfjs(
   sources: ModelSource[],
-  backend: string,
-  checkpoint: CheckpointName | undefined,
+  backend: BackendPreference,
+  opts: LoadModelsOptions,
 ): Promise<LoadedModels> {
+  const checkpoint = opts.checkpoint;
   let report: { name: string };
   try {
-    report = await selectBackend(backend as Parameters<typeof selectBackend>[0]);
+    report = await setupTfjs({ backend, ...(opts.log === undefined ? {} : { log: opts.log }) });
   } catch (err) {
     throw new InferError("ENGINE", (err as Error).message, { cause: err });
   }
-  registerBratsLayers();
-  if (report.name === "wasm") registerFastConv3D();
   const models: LoadedModel[] = [];
   const layers: LayersModel[] = [];
   try {
@@ -288,7 +281,7 @@ async function loadTfjs(
           checkpoint: s.checkpoint ?? checkpoint ?? "best",
         });
         models.push({ ...s, metadata });
-        layers.push(await loadModel(checkpointOf(s.path, s.checkpoint ?? undefined).dir));
+        layers.push(await loadModel(runCheckpoint(s.path, s.checkpoint ?? undefined).dir));
       } catch (err) {
         throw unet3dError(err, s.name);
       }
@@ -342,8 +335,11 @@ async function loadOnnx(
           }
           metadata = session.metadata;
         } else {
-          metadata = await runMetadata(s.path, { checkpoint: s.checkpoint ?? "best" });
-          session = await load(await exportRun(s, metadata));
+          // The run's checkpoint exported in memory; TF.js (cpu) only reads its weights.
+          await setupTfjs({ backend: "cpu" });
+          const exported = await runOnnxBytes(s.path, { checkpoint: s.checkpoint ?? "best" });
+          metadata = exported.metadata;
+          session = await load(exported.onnx);
         }
       } catch (err) {
         throw unet3dError(err, s.name);
@@ -368,16 +364,4 @@ async function loadOnnx(
       await Promise.all(sessions.map((s) => s.dispose()));
     },
   };
-}
-
-/** A run folder's checkpoint as ONNX bytes, with its metadata (TF.js cpu backend for the weights). */
-async function exportRun(source: ModelSource, metadata: BratsModelMetadata): Promise<Uint8Array> {
-  await selectBackend("cpu");
-  registerBratsLayers();
-  const model = await loadModel(checkpointOf(source.path, source.checkpoint ?? undefined).dir);
-  try {
-    return exportOnnx(model, { metadata: metadataProps(metadata) });
-  } finally {
-    model.dispose();
-  }
 }

@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { EvaluationReport } from "@brats/metrics";
 import { readNifti } from "@brats/nifti";
-import { DEFAULT_CONFIG, runTraining } from "@brats/train-app";
+import { DEFAULT_CONFIG } from "@brats/runs";
+import { runTraining } from "@brats/train-app";
 import { afterAll, describe, expect, it } from "vitest";
 import { runInference } from "./run.js";
 

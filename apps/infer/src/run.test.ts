@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readNifti } from "@brats/nifti";
 import type { EvaluationReport } from "@brats/metrics";
-import { createUNet3D, registerBratsLayers, saveOnnx, selectBackend } from "@brats/unet3d";
+import { createUNet3D, saveOnnx, setupTfjs } from "@brats/unet3d";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InferError } from "./errors.js";
 import { readRecord } from "./record.js";
@@ -258,8 +258,7 @@ describe("runInference: bad input", () => {
     expect(await codeOf(runInference(base(out, { backend: "wasm" })))).toBe("BAD_OPTION");
 
     // An ONNX file without brats metadata, and one with other modalities.
-    await selectBackend("cpu");
-    registerBratsLayers();
+    await setupTfjs({ backend: "cpu" });
     const bare = createUNet3D({ depth: 2, baseFilters: 2, dropout: 0, seed: 1 });
     const barePath = join(dir, "models", "bare.onnx");
     await saveOnnx(bare, barePath);

@@ -33,6 +33,7 @@ import {
   type ScoredCase,
 } from "@brats/metrics";
 import { NiftiError, writeNifti } from "@brats/nifti";
+import type { CheckpointName } from "@brats/runs";
 import { predictVolume, UNet3DError, type BratsModelMetadata } from "@brats/unet3d";
 import {
   renderComparisonPng,
@@ -41,13 +42,7 @@ import {
   type InferenceReport,
 } from "@brats/viz";
 import { InferError } from "./errors.js";
-import {
-  loadModels,
-  type CheckpointName,
-  type EngineChoice,
-  type EngineName,
-  type LoadedModels,
-} from "./models.js";
+import { loadModels, type EngineChoice, type EngineName, type LoadedModels } from "./models.js";
 import {
   caseState,
   readRecord,
@@ -139,6 +134,8 @@ export type InferenceEvent =
 
 export interface InferenceHooks {
   onEvent?: (event: InferenceEvent) => void;
+  /** Receives the TF.js setup line (tfjs engine), before the "start" event. */
+  log?: (line: string) => void;
 }
 
 export interface InferenceSummary {
@@ -460,6 +457,7 @@ export async function runInference(
     ...(opts.backend === undefined ? {} : { backend: opts.backend }),
     ...(opts.threads === undefined ? {} : { threads: opts.threads }),
     ...(opts.checkpoint === undefined ? {} : { checkpoint: opts.checkpoint }),
+    ...(hooks.log === undefined ? {} : { log: hooks.log }),
   });
   try {
     const meta = models.metadata;

@@ -6,9 +6,8 @@ import { writePhantomDataset } from "@brats/data";
 import {
   createUNet3D,
   metadataProps,
-  registerBratsLayers,
   saveOnnx,
-  selectBackend,
+  setupTfjs,
   unet3dConfigOf,
   type BratsModelMetadata,
   type UNet3DConfig,
@@ -57,8 +56,7 @@ export async function tinyOnnxModel(
   config: UNet3DConfig = {},
   windowSize: [number, number, number] = [16, 16, 16],
 ): Promise<string> {
-  await selectBackend("cpu");
-  registerBratsLayers();
+  await setupTfjs({ backend: "cpu" });
   const model = createUNet3D({
     depth: 2,
     baseFilters: 2,

@@ -8,14 +8,9 @@ import { writePhantomDataset } from "@brats/data";
 import { parseTrainingLog } from "@brats/viz";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadModel } from "@brats/unet3d";
+import { DEFAULT_CONFIG, type RunRecord, type TrainConfig } from "@brats/runs";
 import { main, type CliIo } from "./cli.js";
-import {
-  DEFAULT_CONFIG,
-  runTraining,
-  type RunRecord,
-  type RunSummary,
-  type TrainConfig,
-} from "./run.js";
+import { runTraining, type RunSummary } from "./run.js";
 
 function captureIo(): CliIo & { out: string; err: string } {
   const io = {
@@ -97,6 +92,7 @@ describe("brats-train", () => {
       "--json",
     ];
     expect(await main(argv, io), io.err).toBe(0);
+    expect(io.err).toContain("brats-train: tfjs backend: wasm + fast Conv3D kernels (asked for)\n");
     expect(io.err).toMatch(/backend wasm; 2 training, 1 validation case/);
     expect(io.err).toMatch(/epoch 2\/2 step 2\/2 \[#+\] loss \d+\.\d+ \d+\.\d+ step\/s ETA/);
     const summary = JSON.parse(io.out) as RunSummary;

@@ -3,9 +3,9 @@
 import { readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { LABEL_CONVENTIONS, MODALITIES, type LabelConvention, type Modality } from "@brats/data";
+import { DEFAULT_CONFIG, type SplitSpec, type TrainConfig } from "@brats/runs";
 import type { BackendPreference, TrainEvent } from "@brats/unet3d";
-import { DEFAULT_CONFIG, runTraining, type RunSummary, type TrainConfig } from "./run.js";
-import type { SplitSpec } from "./split.js";
+import { runTraining, type RunSummary } from "./run.js";
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -324,6 +324,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
   try {
     summary = await runTraining(config, {
       resume: parsed.resume,
+      log: (line) => io.stderr(`brats-train: ${line}\n`),
       onStart: (info) => {
         epochs = info.config.epochs;
         io.stderr(

@@ -1,8 +1,7 @@
 // One training run: a case folder and a config in, a run folder out (config.json, log.jsonl,
-// metrics.csv, last/ and best/ checkpoints, curves.png, model.onnx, MODEL_CARD.md). The CLI parses
-// arguments into a TrainConfig and calls runTraining; tests call it directly.
-import { mkdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
+// metrics.csv, last/ and best/ checkpoints, curves.png, model.onnx, MODEL_CARD.md; the format is
+// @brats/runs'). The CLI parses arguments into a TrainConfig and calls runTraining; tests call it
+// directly.
 import {
   classesToLabels,
   discoverCases,
@@ -12,91 +11,33 @@ import {
   type CaseFiles,
   type LabelConvention,
   type LoaderState,
-  type Modality,
 } from "@brats/data";
 import { evaluateCase } from "@brats/metrics";
 import {
+  CURVES_PNG,
+  exportRunOnnx,
+  readRunLog,
+  readRunRecord,
+  unetOptions,
+  writeModelCard,
+  writeRunFile,
+  writeRunRecord,
+  type RunRecord,
+  type Split,
+  type TrainConfig,
+} from "@brats/runs";
+import {
   countTrainableParams,
   createUNet3D,
-  registerBratsLayers,
-  registerFastConv3D,
-  selectBackend,
+  setupTfjs,
   train,
-  type BackendPreference,
   type CaseScorer,
-  type Schedule,
   type StopReason,
   type TrainEvent,
   type ValidationCase,
 } from "@brats/unet3d";
 import { renderTrainingCurvesPng } from "@brats/viz";
-import { exportRunOnnx } from "./export.js";
-import { CONFIG_JSON, CURVES_PNG, writeAtomic } from "./files.js";
-import { unetOptions } from "./metadata.js";
-import { writeModelCard } from "./model-card.js";
-import { splitCases, type Split, type SplitSpec } from "./split.js";
-
-export { CONFIG_JSON, CURVES_PNG, MODEL_CARD_MD, MODEL_ONNX } from "./files.js";
-
-export interface TrainConfig {
-  data: string;
-  out: string;
-  modalities: Modality[];
-  labels: LabelConvention;
-  patch: number;
-  epochs: number;
-  stepsPerEpoch: number;
-  batch: number;
-  baseFilters: number;
-  depth: number;
-  normalization: "batch" | "instance" | "group";
-  dropout: number;
-  attention: boolean;
-  split: SplitSpec;
-  backend: BackendPreference;
-  seed: number;
-  workers: number;
-  learningRate: number;
-  schedule: Schedule;
-  patience: number | null;
-  valEvery: number;
-  valOverlap: number;
-  foregroundShare: number;
-  augment: boolean;
-}
-
-export const DEFAULT_CONFIG: Omit<TrainConfig, "data" | "out"> = {
-  modalities: ["flair", "t1", "t1ce"],
-  labels: "brats2021",
-  patch: 64,
-  epochs: 100,
-  stepsPerEpoch: 250,
-  batch: 1,
-  baseFilters: 16,
-  depth: 4,
-  normalization: "batch",
-  dropout: 0.1,
-  attention: true,
-  split: { kind: "share", share: 0.2 },
-  backend: "auto",
-  seed: 1,
-  workers: 1,
-  learningRate: 1e-3,
-  schedule: "poly",
-  patience: null,
-  valEvery: 1,
-  valOverlap: 0.5,
-  foregroundShare: 0.33,
-  augment: true,
-};
-
-/** What config.json of a run holds. */
-export interface RunRecord {
-  config: TrainConfig;
-  backend: string;
-  split: Split;
-  started: string;
-}
+import { splitCases } from "./split.js";
 
 export interface RunSummary {
   runDir: string;
@@ -118,6 +59,8 @@ export interface RunSummary {
 }
 
 export interface RunHooks {
+  /** Receives setupTfjs's report line (the backend, its fast kernels and why). */
+  log?: (line: string) => void;
   /** Called once the backend is chosen and the split made. */
   onStart?: (info: {
     backend: string;
@@ -131,11 +74,8 @@ export interface RunHooks {
 }
 
 async function writeCurves(runDir: string): Promise<void> {
-  const log = await readFile(join(runDir, "log.jsonl"), "utf8");
-  await writeAtomic(
-    join(runDir, CURVES_PNG),
-    renderTrainingCurvesPng(log, { title: "brats-train" }),
-  );
+  const log = await readRunLog(runDir);
+  await writeRunFile(runDir, CURVES_PNG, renderTrainingCurvesPng(log, { title: "brats-train" }));
 }
 
 /** Loads whole validation cases, preprocessed as the training cases, channels-last. */
@@ -195,12 +135,13 @@ export async function runTraining(
   let config = given;
   let record: RunRecord | null = null;
   if (resume) {
-    record = JSON.parse(await readFile(join(given.out, CONFIG_JSON), "utf8")) as RunRecord;
+    record = await readRunRecord(given.out);
     config = { ...record.config, data: given.data, out: given.out };
   }
-  const backend = await selectBackend(config.backend);
-  registerBratsLayers();
-  if (backend.name === "wasm") registerFastConv3D();
+  const backend = await setupTfjs({
+    backend: config.backend,
+    ...(opts.log === undefined ? {} : { log: opts.log }),
+  });
 
   const all = await discoverCases(config.data);
   const labelled = all.filter((c) => c.seg !== undefined);
@@ -224,8 +165,7 @@ export async function runTraining(
   const valFiles = filesOf(split.val);
   if (record === null) {
     record = { config, backend: backend.name, split, started: new Date().toISOString() };
-    await mkdir(config.out, { recursive: true });
-    await writeAtomic(join(config.out, CONFIG_JSON), JSON.stringify(record, null, 2) + "\n");
+    await writeRunRecord(config.out, record);
   }
   opts.onStart?.({ backend: backend.name, split, resumed: resume, config });
 

@@ -1,16 +1,7 @@
 // Train/validation splits by case: a seeded shuffle, then a share held out, explicit ids, or fold
 // k of n (as nnU-Net's five folds: every case is validated in exactly one fold).
 import { createRng, deriveRngState, randomInt } from "@brats/data";
-
-export type SplitSpec =
-  | { kind: "share"; share: number }
-  | { kind: "ids"; ids: string[] }
-  | { kind: "fold"; k: number; n: number };
-
-export interface Split {
-  train: string[];
-  val: string[];
-}
+import type { Split, SplitSpec } from "@brats/runs";
 
 export class SplitError extends Error {
   override readonly name = "SplitError";

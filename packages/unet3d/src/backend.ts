@@ -100,28 +100,59 @@ function usesGpu(): boolean {
   return backend?.isUsingGpuDevice === true;
 }
 
-async function tryBackend(name: BackendName): Promise<BackendAttempt> {
+/** What a backend takes to be set up: the thread count where it has one (see pickBackend). */
+interface BackendSetup {
+  threads?: number;
+}
+
+/** The wasm package's thread controls (setThreadsCount works only before its initialisation). */
+interface WasmThreads {
+  setThreadsCount?: (n: number) => void;
+  getThreadsCount?: () => number;
+}
+
+async function tryBackend(
+  name: BackendName,
+  setup: BackendSetup,
+): Promise<BackendAttempt & { threads: number | null }> {
   const packageName = PACKAGES[name];
   if (name === "tensorflow" && tf.findBackendFactory("tensorflow") !== null) {
     // Already registered: by tfjs-node imported elsewhere, or by tfjs-node-gpu without a GPU
     // (importing tfjs-node as well would register every kernel a second time).
     const reason = await activate("tensorflow");
     return reason === null
-      ? { name, ok: true, reason: 'TF.js backend "tensorflow" was already registered' }
-      : { name, ok: false, reason };
+      ? {
+          name,
+          ok: true,
+          reason: 'TF.js backend "tensorflow" was already registered',
+          threads: null,
+        }
+      : { name, ok: false, reason, threads: null };
   }
+  // TensorFlow reads its intra-op thread count from the environment when it starts; a value the
+  // user set wins.
+  if (
+    setup.threads !== undefined &&
+    (name === "tensorflow" || name === "tensorflow-gpu") &&
+    typeof process !== "undefined"
+  ) {
+    process.env["TF_NUM_INTRAOP_THREADS"] ??= String(setup.threads);
+  }
+  let module: unknown;
   try {
     // Importing tfjs-node(-gpu) registers the "tensorflow" backend and makes it current.
-    await importOptional(packageName);
+    module = await importOptional(packageName);
   } catch (error) {
-    return { name, ok: false, reason: describeImportFailure(packageName, error) };
+    return { name, ok: false, reason: describeImportFailure(packageName, error), threads: null };
   }
+  const wasm = name === "wasm" ? (module as WasmThreads) : null;
+  if (wasm !== null && setup.threads !== undefined) wasm.setThreadsCount?.(setup.threads);
   const reason = await activate(name === "tensorflow-gpu" ? "tensorflow" : name);
-  if (reason !== null) return { name, ok: false, reason };
+  if (reason !== null) return { name, ok: false, reason, threads: null };
   if (name === "tensorflow-gpu" && !usesGpu()) {
-    return { name, ok: false, reason: "TensorFlow found no GPU device" };
+    return { name, ok: false, reason: "TensorFlow found no GPU device", threads: null };
   }
-  return { name, ok: true };
+  return { name, ok: true, threads: wasm?.getThreadsCount?.() ?? null };
 }
 
 /**
@@ -133,6 +164,19 @@ async function tryBackend(name: BackendName): Promise<BackendAttempt> {
 export async function selectBackend(
   preference: BackendPreference = "auto",
 ): Promise<BackendReport> {
+  const { name, tried } = await pickBackend(preference);
+  return { name, tried };
+}
+
+/**
+ * selectBackend with the backend's setup (setupTfjs's): `threads` goes to wasm's setThreadsCount
+ * and to TensorFlow's TF_NUM_INTRAOP_THREADS before they start. Also returns the thread count
+ * the backend says it runs with (wasm), else null.
+ */
+export async function pickBackend(
+  preference: BackendPreference,
+  setup: BackendSetup = {},
+): Promise<BackendReport & { threads: number | null }> {
   const candidates =
     preference === "auto"
       ? BACKEND_ORDER
@@ -145,11 +189,17 @@ export async function selectBackend(
       `unknown backend ${JSON.stringify(preference)}; expected one of auto, ${BACKEND_ORDER.join(", ")}`,
     );
   }
+  const threads = setup.threads;
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
+    throw new UNet3DError("BAD_CONFIG", `threads must be a positive integer, got ${threads}`);
+  }
   const tried: BackendAttempt[] = [];
+  let running: number | null = null;
   await quietly(async () => {
     for (const name of candidates) {
-      const attempt = await tryBackend(name);
+      const { threads: count, ...attempt } = await tryBackend(name, setup);
       tried.push(attempt);
+      running = count;
       if (attempt.ok) return;
     }
   });
@@ -160,5 +210,5 @@ export async function selectBackend(
       `no TF.js backend could be initialised: ${tried.map((t) => `${t.name}: ${t.reason ?? "failed"}`).join("; ")}`,
     );
   }
-  return { name: chosen.name, tried };
+  return { name: chosen.name, tried, threads: running };
 }

@@ -34,6 +34,7 @@ describe("the public entry", () => {
       "slidingWindows",
       "gaussianImportance",
       "selectBackend",
+      "setupTfjs",
       "UNet3DError",
     ]) {
       expect(typeof (api as Record<string, unknown>)[name], name).toBe("function");

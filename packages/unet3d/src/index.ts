@@ -1,6 +1,6 @@
 // Public API of @brats/unet3d. Everything not exported here is internal. Importing this module
-// registers nothing and picks no backend: call registerBratsLayers(), registerFastConv3D() and
-// selectBackend() when the application wants them.
+// registers nothing and picks no backend: applications call setupTfjs() (or selectBackend(),
+// registerBratsLayers() and registerFastConv3D() one by one) when they want them.
 export { UNet3DError, type UNet3DErrorCode } from "./errors.js";
 export {
   countTrainableParams,
@@ -77,6 +77,7 @@ export {
   type BackendPreference,
   type BackendReport,
 } from "./backend.js";
+export { setupTfjs, type SetupTfjsOptions, type TfjsSetup } from "./setup.js";
 export { train } from "./train/loop.js";
 export { learningRateAt, type Schedule } from "./train/schedule.js";
 export { regionDice } from "./train/validate.js";

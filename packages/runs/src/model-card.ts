@@ -10,18 +10,16 @@ import {
   resolveUNet3DConfig,
   type TrainState,
 } from "@brats/unet3d";
-import { MODEL_CARD_MD, MODEL_ONNX, writeAtomic } from "./files.js";
+import { TRAIN_PREPROCESSING, unetOptions, type SplitSpec } from "./config.js";
+import { MODEL_CARD_MD, MODEL_ONNX, type CheckpointName } from "./files.js";
+import { validationSummary } from "./metadata.js";
 import {
-  TRAIN_PREPROCESSING,
   checkpointOf,
   readRunRecord,
   readTrainState,
-  unetOptions,
-  validationSummary,
-  type CheckpointName,
-} from "./metadata.js";
-import type { RunRecord } from "./run.js";
-import type { SplitSpec } from "./split.js";
+  writeRunFile,
+  type RunRecord,
+} from "./record.js";
 
 export interface ModelCardInfo {
   /** The run folder as the user named it (used in the commands shown). */
@@ -267,7 +265,7 @@ export function renderModelCard(info: ModelCardInfo): string {
     "",
     `The first uses the run folder (${code("best/")} if present, else ${code("last/")}); ` +
       (info.onnx === null
-        ? "export an ONNX file with `exportRunOnnx` from the training app's library."
+        ? "export an ONNX file with `exportRunOnnx` (@brats/runs)."
         : `the second the ONNX file, which holds the modalities, label convention, preprocessing and window size and needs nothing else.`) +
       " Each case folder needs the same modalities; outputs are segmentations on the input's grid.",
     "",
@@ -277,7 +275,7 @@ export function renderModelCard(info: ModelCardInfo): string {
 
 /**
  * Writes `<runDir>/MODEL_CARD.md` (atomically) from the run folder's config.json, last/ and best/
- * checkpoints and model.onnx when present; returns its path. Throws TrainAppError (NOT_A_RUN,
+ * checkpoints and model.onnx when present; returns its path. Throws RunsError (NOT_A_RUN,
  * NO_CHECKPOINT when there is no last/ checkpoint yet, BAD_RUN).
  */
 export async function writeModelCard(
@@ -306,7 +304,6 @@ export async function writeModelCard(
     }
     if (checkpoint !== null) onnx = { file: MODEL_ONNX, checkpoint, bytes: bytes.byteLength };
   }
-  const path = join(runDir, MODEL_CARD_MD);
   const text = renderModelCard({
     runDir,
     record,
@@ -317,6 +314,5 @@ export async function writeModelCard(
     parameters: opts.parameters ?? null,
     written: (opts.now ?? new Date()).toISOString(),
   });
-  await writeAtomic(path, text);
-  return path;
+  return writeRunFile(runDir, MODEL_CARD_MD, text);
 }

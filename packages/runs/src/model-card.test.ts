@@ -1,14 +1,15 @@
-// MODEL_CARD.md: the text from hand-made run states (table tests), and the card a real tiny run on
-// phantom cases writes at its end, after an interruption and after the resume.
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+// MODEL_CARD.md: the text from hand-made run states (table tests), and the card written from the
+// files of a tiny run folder (made with @brats/unet3d train()).
+import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { writePhantomDataset } from "@brats/data";
 import type { EpochRecord, TrainState } from "@brats/unet3d";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readTrainState } from "./metadata.js";
+import { DEFAULT_CONFIG, type TrainConfig } from "./config.js";
+import { exportRunOnnx } from "./export.js";
+import { makeTinyRun, type TinyRun } from "./fixture.testutil.js";
 import { renderModelCard, writeModelCard, type ModelCardInfo } from "./model-card.js";
-import { DEFAULT_CONFIG, runTraining, type RunRecord, type TrainConfig } from "./run.js";
+import { readTrainState, type RunRecord } from "./record.js";
 
 const epoch = (n: number, val: [number, number, number] | null): EpochRecord => ({
   epoch: n,
@@ -152,64 +153,32 @@ describe("renderModelCard", () => {
   });
 });
 
-describe("MODEL_CARD.md of a tiny run on phantoms", () => {
+describe("writeModelCard of a tiny run", () => {
   let dir: string;
-  let data: string;
-  const config = (out: string): TrainConfig => ({
-    ...DEFAULT_CONFIG,
-    data,
-    out,
-    backend: "wasm",
-    patch: 16,
-    baseFilters: 2,
-    depth: 2,
-    workers: 0,
-    epochs: 2,
-    stepsPerEpoch: 2,
-    dropout: 0,
-    learningRate: 0.01,
-    split: { kind: "share", share: 0.34 },
-  });
+  let run: TinyRun;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "brats-model-card-"));
-    data = join(dir, "data");
-    await writePhantomDataset(data, { cases: 3, shape: [24, 24, 24], seed: 5 });
-  });
+    dir = await mkdtemp(join(tmpdir(), "brats-runs-model-card-"));
+    run = await makeTinyRun(join(dir, "run"));
+  }, 120_000);
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("is written at the end of a run, after an interruption, and updated by the resume", async () => {
-    const out = join(dir, "run");
-    // Interrupt after the first step of epoch 2.
-    const abort = new AbortController();
-    const first = await runTraining(config(out), {
-      handleSigint: false,
-      signal: abort.signal,
-      onProgress: (e) => {
-        if (e.type === "step" && e.step === 3) abort.abort();
-      },
-    });
-    expect(first.reason).toBe("interrupted");
-    expect(first.modelCard).toBe(join(out, "MODEL_CARD.md"));
-    const interrupted = await readFile(first.modelCard, "utf8");
-    expect(interrupted).toContain("Status: interrupted after 1 of 2 epochs (3 steps)");
-    expect(interrupted).toContain(`--out ${out} --resume`);
-    const split = first.split;
-    expect(split.val).toHaveLength(1);
-    expect(interrupted).toContain(
-      `| Training cases (2) | ${split.train.map((id) => `\`${id}\``).join(", ")} |`,
-    );
-    expect(interrupted).toContain(`| Validation cases (1) | \`${split.val[0]}\` |`);
-    expect(interrupted).toContain("| Backend | `wasm` |");
-
-    const second = await runTraining(config(out), { resume: true, handleSigint: false });
-    expect(second.reason).toBe("completed");
-    const card = await readFile(second.modelCard, "utf8");
+  it("writes MODEL_CARD.md from the folder's own files, atomically", async () => {
+    const out = run.runDir;
+    const when = new Date("2026-11-26T20:00:00.000Z");
+    const path = await writeModelCard(out, { now: when, parameters: 123, sessionBackend: "cpu" });
+    expect(path).toBe(join(out, "MODEL_CARD.md"));
+    const card = await readFile(path, "utf8");
+    expect(card).toContain("Card written 2026-11-26T20:00:00.000Z.");
+    expect(card).toContain("| Trainable parameters | 123 |");
     expect(card).toContain("Status: completed: 2 of 2 epochs.");
+    expect(card).toContain("| Backend | `wasm (first session), cpu (latest session)` |");
     expect(card).toContain(
       "| Epochs and steps | 2 of 2 epochs, 4 steps (2 per epoch, batch 1, patches 16³) |",
     );
+    expect(card).toContain("| Training cases (2) | `Case_0`, `Case_2` |");
+    expect(card).toContain("| Validation cases (1) | `Case_1` |");
     // validation rows are the run's own numbers
     const last = await readTrainState(join(out, "last"));
     const e2 = last.history.find((h) => h.epoch === 2)!.val!;
@@ -218,31 +187,38 @@ describe("MODEL_CARD.md of a tiny run on phantoms", () => {
     );
     const best = last.history.find((h) => h.epoch === last.bestEpoch)!.val!;
     expect(card).toContain(`| best | ${last.bestEpoch} | ${best.WT.toFixed(4)} |`);
-    expect(card).toMatch(/\| Trainable parameters \| [\d,]+ \|/);
-    expect(card).toContain("`model.onnx` (ONNX of `best/`");
     expect(card).toMatch(
       new RegExp(`Training time \\| .*\\(${last.elapsed.toFixed(1)} s\\), all sessions`),
     );
+    // no model.onnx yet
+    expect(card).toContain("export an ONNX file with `exportRunOnnx`");
     // the configuration block is config.json's
     const json = /```json\n([^]*?)\n```/.exec(card)![1]!;
-    const record = JSON.parse(await readFile(join(out, "config.json"), "utf8")) as RunRecord;
-    expect(JSON.parse(json)).toEqual(record.config);
-    // written atomically: no temporary file left beside it
-    const { readdir } = await import("node:fs/promises");
+    expect(JSON.parse(json)).toEqual(run.record.config);
     expect((await readdir(out)).filter((f) => f.includes(".tmp-"))).toEqual([]);
   });
 
-  it("can be rewritten from the folder alone, and needs a run folder", async () => {
-    const out = join(dir, "run");
-    const before = await readFile(join(out, "MODEL_CARD.md"), "utf8");
-    const when = new Date("2026-11-26T20:00:00.000Z");
-    await writeModelCard(out, { now: when, parameters: 123 });
-    const after = await readFile(join(out, "MODEL_CARD.md"), "utf8");
-    expect(after).toContain("Card written 2026-11-26T20:00:00.000Z.");
-    expect(after).toContain("| Trainable parameters | 123 |");
-    const strip = (t: string) =>
-      t.replace(/Card written \S+\./, "").replace(/\| Trainable parameters \| [\d,]+ \|/, "");
-    expect(strip(after)).toBe(strip(before));
-    await expect(writeModelCard(data)).rejects.toMatchObject({ code: "NOT_A_RUN" });
+  it("names the checkpoint model.onnx holds, read from its own metadata", async () => {
+    await exportRunOnnx(run.runDir, undefined, { checkpoint: "last" });
+    const card = await readFile(await writeModelCard(run.runDir), "utf8");
+    expect(card).toContain("`model.onnx` (ONNX of `last/`");
+    expect(card).toContain("--engine onnx");
+    expect(card).toMatch(/\| Trainable parameters \| unknown \|/);
+  });
+
+  it.each<[string, (copy: string) => Promise<string>, string]>([
+    ["a folder that is not a run", () => Promise.resolve(dir), "NOT_A_RUN"],
+    [
+      "a run without last/",
+      async (copy) => {
+        await cp(run.runDir, copy, { recursive: true });
+        await rm(join(copy, "last"), { recursive: true });
+        return copy;
+      },
+      "NO_CHECKPOINT",
+    ],
+  ])("%s: %s", async (name, make, code) => {
+    const target = await make(join(dir, `case-${name.replace(/\W+/g, "-")}`));
+    await expect(writeModelCard(target)).rejects.toMatchObject({ code });
   });
 });

@@ -1,0 +1,3 @@
+import { bratsProject } from "../../vitest.shared";
+
+export default bratsProject("runs", 120_000);

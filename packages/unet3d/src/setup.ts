@@ -1,0 +1,114 @@
+// One call that sets TF.js up for an application: the backend, this package's layers, the kernels
+// that replace stock ones on that backend, and one line saying what was chosen and why. Apps call
+// it instead of repeating selectBackend → registerBratsLayers → "if wasm, registerFastConv3D".
+import {
+  pickBackend,
+  type BackendName,
+  type BackendPreference,
+  type BackendReport,
+} from "./backend.js";
+import { registerFastConv3D } from "./fast-conv3d/index.js";
+import { registerBratsLayers } from "./register.js";
+
+export interface SetupTfjsOptions {
+  /** Default "auto": the fastest backend that works here (as selectBackend). */
+  backend?: BackendPreference;
+  /**
+   * Threads for backends that take a count: wasm (setThreadsCount; its Node build runs one
+   * thread whatever is asked) and TensorFlow (TF_NUM_INTRAOP_THREADS unless already set).
+   */
+  threads?: number;
+  /** Receives the report line once (e.g. a CLI's stderr); default: nothing is printed. */
+  log?: (line: string) => void;
+}
+
+export interface TfjsSetup extends BackendReport {
+  /** The kernel sets registered for the chosen backend, as the report names them. */
+  kernels: string[];
+  /** Threads the backend says it runs with (wasm), else null. */
+  threads: number | null;
+  /** What `log` received, e.g. "tfjs backend: wasm + fast Conv3D kernels (tensorflow not installed)". */
+  line: string;
+}
+
+/**
+ * Kernels that replace stock ones on some backends. The list below is the one place a new set
+ * (e.g. native kernels) plugs in: setupTfjs registers every provider of the chosen backend.
+ */
+export interface KernelProvider {
+  /** What the report calls them: "fast Conv3D kernels". */
+  label: string;
+  /** The backends (BackendReport names) they are for. */
+  backends: readonly BackendName[];
+  /**
+   * Registers them; idempotent. Throws when they cannot run here: setup then keeps the stock
+   * kernels and the report says why.
+   */
+  register: () => void | Promise<void>;
+}
+
+export const KERNEL_PROVIDERS: readonly KernelProvider[] = [
+  {
+    label: "fast Conv3D kernels",
+    backends: ["wasm"],
+    register: () => registerFastConv3D(),
+  },
+];
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split("\n")[0]!.trim();
+}
+
+/**
+ * Picks the backend (selectBackend), registers the custom layers (registerBratsLayers) and the
+ * kernel providers of that backend (on wasm the fast Conv3D kernels), then gives the report line
+ * to `log` once and returns it with the backend report. Idempotent. Throws UNet3DError
+ * BAD_CONFIG (unknown backend, bad threads) and BACKEND (no backend tried could start).
+ */
+export async function setupTfjs(opts: SetupTfjsOptions = {}): Promise<TfjsSetup> {
+  return setupTfjsWith(opts, KERNEL_PROVIDERS);
+}
+
+/** setupTfjs with another provider list (tests). */
+export async function setupTfjsWith(
+  opts: SetupTfjsOptions,
+  providers: readonly KernelProvider[],
+): Promise<TfjsSetup> {
+  const preference = opts.backend ?? "auto";
+  const report = await pickBackend(
+    preference,
+    opts.threads === undefined ? {} : { threads: opts.threads },
+  );
+  registerBratsLayers();
+  const kernels: string[] = [];
+  const why: string[] = [];
+  for (const provider of providers) {
+    if (!provider.backends.includes(report.name as BackendName)) continue;
+    try {
+      await provider.register();
+      kernels.push(provider.label);
+    } catch (error) {
+      why.push(`${provider.label} unavailable: ${firstLine(error)}`);
+    }
+  }
+  const skipped = report.tried.filter((t) => !t.ok).map((t) => `${t.name} ${t.reason ?? "failed"}`);
+  why.unshift(...(preference === "auto" ? skipped : ["asked for"]));
+  if (preference === "auto" && skipped.length === 0) why.unshift("the fastest backend");
+  const asked = opts.threads;
+  if (asked !== undefined && report.threads !== null && report.threads !== asked) {
+    why.push(`${asked} threads asked, ${report.name} runs ${report.threads} here`);
+  }
+  if (asked !== undefined && report.threads === null && report.name === "cpu") {
+    why.push("the cpu backend runs one thread");
+  }
+  const threads =
+    asked !== undefined && report.threads !== null
+      ? `, ${report.threads} thread${report.threads === 1 ? "" : "s"}`
+      : "";
+  const line =
+    `tfjs backend: ${report.name}${kernels.map((k) => ` + ${k}`).join("")}${threads}` +
+    ` (${why.join("; ")})`;
+  opts.log?.(line);
+  return { name: report.name, tried: report.tried, kernels, threads: report.threads, line };
+}
