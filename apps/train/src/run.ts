@@ -3,6 +3,7 @@
 // arguments into a TrainConfig and calls runTraining; tests call it directly.
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { writeAtomic } from "@brats/kit/fs";
 import {
   classesToLabels,
   discoverCases,
@@ -31,7 +32,7 @@ import {
 } from "@brats/unet3d";
 import { renderTrainingCurvesPng } from "@brats/viz";
 import { exportRunOnnx } from "./export.js";
-import { CONFIG_JSON, CURVES_PNG, writeAtomic } from "./files.js";
+import { CONFIG_JSON, CURVES_PNG } from "./files.js";
 import { unetOptions } from "./metadata.js";
 import { writeModelCard } from "./model-card.js";
 import { splitCases, type Split, type SplitSpec } from "./split.js";
