@@ -121,10 +121,12 @@ export function runScript(
     },
   );
   const stdout = proc.stdout ?? "";
+  // A program that did not start, or was killed at the timeout, says why in proc.error.
+  const stderr = proc.stderr || (proc.error === undefined ? "" : String(proc.error));
   return {
     status: proc.status,
     stdout,
-    stderr: proc.stderr ?? String(proc.error ?? ""),
+    stderr,
     lines: stdout.split("\n"),
   };
 }
