@@ -2,9 +2,9 @@
 // `<OUT>/<ID>.nii.gz` (and its overlays) and holding the case's metrics. A case counts as done only
 // when its record parses, was made with the current settings and its files are all there with the
 // recorded size and hash, so a crash at any point leaves nothing a re-run would take for done.
-import { createHash, randomBytes } from "node:crypto";
-import { readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { createHash } from "node:crypto";
+import { readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
 import type { ScoredCase } from "@brats/metrics";
 
 export const RECORD_FORMAT = "brats-infer-case";
@@ -73,18 +73,6 @@ export function recordPath(out: string, id: string): string {
 
 export function segmentationPath(out: string, id: string): string {
   return join(out, `${id}.nii.gz`);
-}
-
-/** Writes next to the target, then renames: readers never see a half-written file. */
-export async function writeAtomically(path: string, data: string | Uint8Array): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
-  try {
-    await writeFile(temp, data);
-    await rename(temp, path);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
 }
 
 /** The record at `path`, or null when it is missing, unreadable or not a case record. */

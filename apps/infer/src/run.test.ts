@@ -87,9 +87,13 @@ describe("runInference: idempotent re-runs", () => {
     await truncate(join(out, "Phantom_00002.nii.gz"), 100);
     await rm(join(out, "overlays/Phantom_00003_prediction.png"));
     await writeFile(join(out, "overlays/.Phantom_00003_prediction.png.0badc0ffee00.tmp"), "x");
+    // ... and the same under the one temp-name scheme of @brats/kit/fs (other host, other process).
+    const leftover = ".Phantom_00001.nii.gz.tmp-node-7.example.org-999-0123456789ab";
+    await writeFile(join(out, leftover), "partial");
     const third = await runInference(base(out, { overlays: true }));
     expect(third.cases.map((c) => c.status)).toEqual(["skipped", "done", "done", "done"]);
     expect(existsSync(join(out, "Phantom_00001.nii.gz.tmp-999-abcdef"))).toBe(false);
+    expect(existsSync(join(out, leftover))).toBe(false);
     expect(existsSync(join(out, "overlays/.Phantom_00003_prediction.png.0badc0ffee00.tmp"))).toBe(
       false,
     );

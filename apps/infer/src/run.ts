@@ -9,6 +9,7 @@
 import { existsSync, statSync } from "node:fs";
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
+import { parseTempName, writeAtomic } from "@brats/kit/fs";
 import {
   DataError,
   discoverCases,
@@ -50,7 +51,6 @@ import {
   segmentationPath,
   settingsKey,
   sha256,
-  writeAtomically,
   type CaseRecord,
   type CaseSettings,
 } from "./record.js";
@@ -230,15 +230,18 @@ function outputNames(id: string): string[] {
 }
 
 /**
- * Temporary files a crashed run may have left for this case (never complete outputs): writeNifti's
- * `<file>.tmp-*` and writeAtomically's `.<file>.*.tmp`, matched by exact output name so that
- * another case's (or shard's) files are never touched.
+ * Temporary files a crashed run may have left for this case (never complete outputs), matched by
+ * exact output name so that another case's (or shard's) files are never touched: the one temp-name
+ * scheme of @brats/kit/fs, and the two that version 0.1.0 wrote (`<file>.tmp-*`, `.<file>.*.tmp`).
  */
 async function removeLeftovers(out: string, id: string): Promise<void> {
   const names = outputNames(id);
   const temp = (name: string) =>
     names.some(
-      (f) => name.startsWith(`${f}.tmp-`) || (name.startsWith(`.${f}.`) && name.endsWith(".tmp")),
+      (f) =>
+        parseTempName(name)?.target === f ||
+        name.startsWith(`${f}.tmp-`) ||
+        (name.startsWith(`.${f}.`) && name.endsWith(".tmp")),
     );
   for (const dir of [out, join(out, OVERLAYS_DIR)]) {
     let entries: string[];
@@ -357,7 +360,7 @@ async function segmentCase(files: CaseFiles, ctx: CaseContext): Promise<CaseReco
     }
     for (const p of pictures) {
       const file = join(OVERLAYS_DIR, p.file);
-      await writeAtomically(join(out, file), p.png);
+      await writeAtomic(join(out, file), p.png);
       overlays.push({ file, title: p.title, sha256: sha256(p.png) });
     }
   }
@@ -378,7 +381,7 @@ async function segmentCase(files: CaseFiles, ctx: CaseContext): Promise<CaseReco
     date: new Date().toISOString(),
   };
   // Written last: its presence (with matching hashes) is what makes the case done.
-  await writeAtomically(recordPath(out, id), JSON.stringify(caseRecord, null, 2) + "\n");
+  await writeAtomic(recordPath(out, id), JSON.stringify(caseRecord, null, 2) + "\n");
   return caseRecord;
 }
 
@@ -571,8 +574,8 @@ export async function runInference(
       );
       const json = join(out, METRICS_JSON);
       const csv = join(out, METRICS_CSV);
-      await writeAtomically(json, reportToJson(report));
-      await writeAtomically(csv, reportToCsv(report.cases));
+      await writeAtomic(json, reportToJson(report));
+      await writeAtomic(csv, reportToCsv(report.cases));
       metrics = { json, csv, cases: scored.length };
     }
 
@@ -582,7 +585,7 @@ export async function runInference(
       const html = renderReportHtml(
         await inferenceReport(out, records, failures, models, modelInfo, settings, results),
       );
-      await writeAtomically(reportPath, html);
+      await writeAtomic(reportPath, html);
     }
 
     const caseResults = cases.map((c) => results.get(c.id)!);

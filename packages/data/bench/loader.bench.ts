@@ -21,7 +21,6 @@
  * Options: --seconds S (timed seconds per configuration, default 4), --no-trainstep,
  *          --sizes 64,128, --workers 0,1,2, --augments default,spatial.
  */
-import { spawnSync } from "node:child_process";
 import {
   closeSync,
   existsSync,
@@ -33,26 +32,26 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import {
+  argValue,
+  childResult,
+  emit,
+  jsonLines,
+  loadNote,
+  peakRssMiB,
+  reportResult,
+  rssMiB,
+  runScript,
+} from "@brats/kit/bench";
 import type { AugmentOptions } from "../src/augment.js";
 import type { LoadedCase } from "../src/cases.js";
 import { labelsToClasses } from "../src/labels.js";
 import { PatchLoader } from "../src/loader.js";
 import { generatePhantom } from "../src/phantom.js";
 import { preprocessCase } from "../src/preprocess.js";
-
-interface BenchLine {
-  name: string;
-  impl: string;
-  unit: string;
-  value: number | null;
-  patch?: number;
-  workers?: number;
-  augment?: string;
-  note?: string;
-}
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 const UNET3D_BENCH = resolve(dirname(THIS_FILE), "../../unet3d/bench/unet3d.bench.ts");
@@ -66,20 +65,7 @@ const AUGMENTS: Record<string, AugmentOptions> = {
   spatial: { rotation: { probability: 0.2 }, scaling: { probability: 0.2 } },
 };
 
-function emit(line: BenchLine): void {
-  process.stdout.write(`${JSON.stringify(line)}\n`);
-}
-
 const round = (v: number, digits = 2): number => Number(v.toFixed(digits));
-const load = (): string => `load average ${loadavg()[0]!.toFixed(2)} on a shared 2-core machine`;
-
-function procStatusMiB(field: "VmHWM" | "VmRSS"): number {
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(
-    readFileSync("/proc/self/status", "utf8"),
-  );
-  if (m === null) throw new Error(`no ${field} in /proc/self/status (Linux only)`);
-  return Number(m[1]) / 1024;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Cases on disk for the children: meta JSON plus raw little-endian arrays.
@@ -163,7 +149,7 @@ async function runChild(
   seconds: number,
 ): Promise<void> {
   const cases = readCases(dir);
-  const rssCasesMiB = procStatusMiB("VmRSS");
+  const rssCasesMiB = rssMiB();
   const loader = new PatchLoader({
     cases,
     patchSize: patch,
@@ -191,9 +177,9 @@ async function runChild(
       seconds: elapsed,
       firstBatchSeconds,
       rssCasesMiB,
-      peakRssMiB: procStatusMiB("VmHWM"),
+      peakRssMiB: peakRssMiB(),
     };
-    process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+    reportResult(result);
   } finally {
     await loader.close();
   }
@@ -206,27 +192,12 @@ function spawnChild(
   augment: string,
   seconds: number,
 ): ChildResult {
-  const proc = spawnSync(
-    process.execPath,
-    [
-      ...process.execArgv,
-      THIS_FILE,
-      "--child",
-      dir,
-      String(patch),
-      String(workers),
-      augment,
-      String(seconds),
-    ],
-    { encoding: "utf8", maxBuffer: 1 << 24, timeout: 20 * 60 * 1000 },
+  return childResult<ChildResult>(
+    `child ${patch}/${workers}/${augment}`,
+    THIS_FILE,
+    ["--child", dir, String(patch), String(workers), augment, String(seconds)],
+    { timeoutMs: 20 * 60 * 1000 },
   );
-  const line = proc.stdout.split("\n").find((l) => l.startsWith("RESULT "));
-  if (proc.status !== 0 || line === undefined) {
-    throw new Error(
-      `child ${patch}/${workers}/${augment} failed (status ${proc.status}): ${proc.stderr.slice(-800)}`,
-    );
-  }
-  return JSON.parse(line.slice(7)) as ChildResult;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -234,20 +205,12 @@ function spawnChild(
 
 function trainStepSeconds(): { seconds: number; note: string } | null {
   if (!existsSync(UNET3D_BENCH)) return null;
-  const proc = spawnSync(
-    process.execPath,
-    [...process.execArgv, UNET3D_BENCH, "--only", "trainstep", "--impls", "brats", "--steps", "1"],
-    {
-      encoding: "utf8",
-      maxBuffer: 1 << 24,
-      timeout: 30 * 60 * 1000,
-      cwd: dirname(dirname(UNET3D_BENCH)),
-    },
+  const proc = runScript(
+    UNET3D_BENCH,
+    ["--only", "trainstep", "--impls", "brats", "--steps", "1"],
+    { timeoutMs: 30 * 60 * 1000, cwd: dirname(dirname(UNET3D_BENCH)) },
   );
-  const lines = proc.stdout
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l) as BenchLine);
+  const lines = jsonLines(proc.stdout);
   const step = lines.find((l) => l.name === "unet3d.trainstep.64" && l.impl === "brats");
   if (proc.status !== 0 || step?.value == null) {
     throw new Error(
@@ -258,11 +221,6 @@ function trainStepSeconds(): { seconds: number; note: string } | null {
 }
 
 // ---------------------------------------------------------------------------------------------
-
-function argValue(args: string[], flag: string): string | undefined {
-  const i = args.indexOf(flag);
-  return i >= 0 ? args[i + 1] : undefined;
-}
 
 const args = process.argv.slice(2);
 if (args[0] === "--child") {
@@ -285,7 +243,7 @@ if (args[0] === "--child") {
     for (const augment of augments) {
       for (const patch of sizes) {
         for (const workers of workerCounts) {
-          const before = load();
+          const before = loadNote();
           const r = spawnChild(dir, patch, workers, augment, seconds);
           if (augment === "default")
             best.set(patch, Math.max(best.get(patch) ?? 0, r.patchesPerSecond));

@@ -6,44 +6,16 @@
 //   data.phantom.generate   ms per case, median of RUNS after one warm-up
 //   data.phantom.write      ms to generate and write one case (gzip through node:zlib)
 //   data.phantom.peak_rss   MiB, peak resident memory of this process at the end
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { emit, median, peakRssMiB } from "@brats/kit/bench";
 import { generatePhantom, writePhantomDataset } from "../src/index.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
-interface Measurement {
-  name: string;
-  impl: "brats";
-  unit: string;
-  value: number;
-  shape?: number[];
-  runs?: number[];
-}
-
-function emit(m: Measurement): void {
-  console.log(JSON.stringify(m));
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 const round = (ms: number): number => Math.round(ms * 10) / 10;
-
-/** VmHWM from /proc (peak resident set of this process), in MiB; NaN where /proc is absent. */
-function peakRssMiB(): number {
-  try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
-    return match ? Number(match[1]) / 1024 : Number.NaN;
-  } catch {
-    return Number.NaN;
-  }
-}
 
 const shapes: Array<[number, number, number]> = [
   [64, 64, 64],

@@ -11,12 +11,20 @@
 //   metrics.agreement       largest |ours - scipy| over every metric of the case (a sanity check)
 // and a summary line per implementation over the real cases with the speed-up.
 // `--rss-child PRED GT` is the child mode used for peak_rss.
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import {
+  childResult,
+  emit,
+  median,
+  peakRssMiB,
+  PYTHON,
+  reportResult,
+  runScript,
+} from "@brats/kit/bench";
 import { createImage, writeNifti, type Affine } from "@brats/nifti";
 import { readLabelVolume } from "../src/cli.js";
 import {
@@ -30,7 +38,6 @@ import {
 const RUNS = 7;
 /** scipy takes seconds per case: one timed pass each (raise with BENCH_SCIPY_REPEAT). */
 const SCIPY_REPEAT = Number(process.env.BENCH_SCIPY_REPEAT ?? 1);
-const PYTHON = "/usr/bin/python3";
 const OPTIONS: EvaluateOptions = { convention: "brats2021", labelMap: { 3: 4 } };
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -48,16 +55,6 @@ interface Measurement {
   note?: string;
 }
 
-function emit(m: Measurement): void {
-  console.log(JSON.stringify(m));
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 function round(value: number, digits = 4): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
@@ -66,23 +63,9 @@ function round(value: number, digits = 4): number {
 // ---------------------------------------------------------------------------------------------
 // Child mode: read and score one case in a fresh process, report the peak RSS.
 
-/**
- * Peak resident memory of this process in MiB. On Linux, VmHWM of /proc/self/status: maxRSS would
- * also count the parent's memory, which a forked child inherits as its starting high-water mark.
- */
-function peakRssMiB(): number {
-  try {
-    const match = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync("/proc/self/status", "utf8"));
-    if (match) return Number(match[1]) / 1024;
-  } catch {
-    // not Linux: fall back to maxRSS
-  }
-  return process.resourceUsage().maxRSS / 1024; // KiB
-}
-
 if (process.argv[2] === "--rss-baseline") {
   // The same process with nothing read or scored: what Node, tsx and the modules cost alone.
-  console.log(JSON.stringify({ peakRssMiB: peakRssMiB() }));
+  reportResult({ peakRssMiB: peakRssMiB() });
   process.exit(0);
 }
 if (process.argv[2] === "--rss-child") {
@@ -91,7 +74,7 @@ if (process.argv[2] === "--rss-child") {
     readLabelVolume(process.argv[4]!),
   ]);
   evaluateCase(pred.data, gt.data, gt.shape, gt.spacing, OPTIONS);
-  console.log(JSON.stringify({ peakRssMiB: peakRssMiB() }));
+  reportResult({ peakRssMiB: peakRssMiB() });
   process.exit(0);
 }
 
@@ -176,34 +159,23 @@ interface ScipyResult {
 
 function scipy(c: BenchCase): ScipyResult | string {
   if (!existsSync(PYTHON)) return `${PYTHON} not found`;
-  const result = spawnSync(
-    PYTHON,
-    [
-      referenceScript,
-      "--time",
-      c.pred,
-      c.gt,
-      "--label-map",
-      "3=4",
-      "--repeat",
-      String(SCIPY_REPEAT),
-    ],
-    { encoding: "utf8", maxBuffer: 1 << 22 },
+  const result = runScript(
+    referenceScript,
+    ["--time", c.pred, c.gt, "--label-map", "3=4", "--repeat", String(SCIPY_REPEAT)],
+    { command: PYTHON },
   );
-  if (result.status !== 0)
-    return `scipy run failed: ${(result.stderr || String(result.error)).trim()}`;
+  if (result.status !== 0) return `scipy run failed: ${result.stderr.trim()}`;
   return JSON.parse(result.stdout) as ScipyResult;
 }
 
 function peakRss(c: BenchCase | null): number | string {
   const mode = c === null ? ["--rss-baseline"] : ["--rss-child", c.pred, c.gt];
-  const result = spawnSync(
-    process.execPath,
-    [...process.execArgv, fileURLToPath(import.meta.url), ...mode],
-    { encoding: "utf8" },
-  );
-  if (result.status !== 0) return `child failed: ${result.stderr.trim()}`;
-  return (JSON.parse(result.stdout) as { peakRssMiB: number }).peakRssMiB;
+  try {
+    return childResult<{ peakRssMiB: number }>("child", fileURLToPath(import.meta.url), mode)
+      .peakRssMiB;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }
 
 /** Largest |ours - scipy| over every region/label metric (null = NaN on both sides counts as 0). */

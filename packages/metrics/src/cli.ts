@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 // brats-eval: score predicted BraTS segmentations against the ground truth, case by case, with
 // the metrics and conventions of @brats/metrics; a table, JSON (the schema other tools reuse) or CSV.
-import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
-import { rename, rm, writeFile } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { writeAtomic } from "@brats/kit/fs";
 import {
   getScaledData,
   NiftiError,
@@ -395,18 +394,6 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
 // ---------------------------------------------------------------------------------------------
 // Output
 
-/** Writes next to the target, then renames: readers never see a half-written file. */
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
-  try {
-    await writeFile(temp, text);
-    await rename(temp, path);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
-}
-
 function fixed(value: number, digits: number): string {
   return Number.isFinite(value) ? value.toFixed(digits) : "-";
 }
@@ -661,7 +648,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
   let csvFailed = false;
   if (args.csv !== undefined) {
     try {
-      await writeAtomically(args.csv, reportToCsv(cases));
+      await writeAtomic(args.csv, reportToCsv(cases));
     } catch (err) {
       io.stderr(`brats-eval: could not write ${args.csv}: ${(err as Error).message}\n`);
       csvFailed = true;

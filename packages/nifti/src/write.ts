@@ -1,7 +1,7 @@
 // Node writer: atomic .nii / .nii.gz output (temp file in the same folder, fsync, rename).
-import { randomBytes } from "node:crypto";
-import { type FileHandle, open, rename, rm } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import { createGzip } from "node:zlib";
+import { writeAtomicWith } from "@brats/kit/fs";
 import { NiftiError } from "./errors.js";
 import { niftiParts } from "./serialize.js";
 import type { NiftiImage } from "./types.js";
@@ -14,9 +14,10 @@ export interface WriteNiftiOptions {
 }
 
 /**
- * Writes `image` as a single-file NIfTI-1 to `path`. The bytes go to `<path>.tmp-<pid>-<random>`
- * first, are fsynced, then renamed over `path`, so readers never see a half-written file; on any
- * failure the temp file is removed. Invalid images are rejected (BAD_HEADER) before touching the disk.
+ * Writes `image` as a single-file NIfTI-1 to `path`. The bytes go to a hidden temp file beside it
+ * (`.<name>.tmp-<host>-<pid>-<random>`) first, are fsynced, then renamed over `path`, so readers never
+ * see a half-written file; on any failure the temp file is removed. Invalid images are rejected
+ * (BAD_HEADER) before touching the disk.
  */
 export async function writeNifti(
   image: NiftiImage,
@@ -25,22 +26,15 @@ export async function writeNifti(
 ): Promise<void> {
   const gzip = opts.gzip ?? /\.gz$/i.test(path);
   const parts = niftiParts(image);
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString("hex")}`;
-  let handle: FileHandle | null = null;
   try {
-    handle = await open(tmp, "wx", 0o644);
-    if (gzip) await writeGzipped(handle, [parts.header, parts.data]);
-    else {
-      await writeAll(handle, parts.header);
-      await writeAll(handle, parts.data);
-    }
-    await handle.sync();
-    await handle.close();
-    handle = null;
-    await rename(tmp, path);
+    await writeAtomicWith(path, async (handle) => {
+      if (gzip) await writeGzipped(handle, [parts.header, parts.data]);
+      else {
+        await writeAll(handle, parts.header);
+        await writeAll(handle, parts.data);
+      }
+    });
   } catch (error) {
-    await handle?.close().catch(() => undefined);
-    await rm(tmp, { force: true }).catch(() => undefined);
     if (error instanceof NiftiError) throw error;
     const code = (error as { code?: unknown } | null)?.code;
     const detail =

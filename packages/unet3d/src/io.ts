@@ -9,12 +9,13 @@
  * SHA-256 of its weights, so a crash between the two renames is detected and repaired: loading
  * picks the weights that match model.json, and the next save restores them before it starts.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { constants as fsConstants } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
+import { syncDir, writeTemp } from "@brats/kit/fs";
 import { UNet3DError } from "./errors.js";
 import { registerBratsLayers } from "./register.js";
 
@@ -57,32 +58,6 @@ async function readIfExists(file: string): Promise<Uint8Array | null> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw ioError(`cannot read ${file}`, err);
-  }
-}
-
-/** Writes and fsyncs a file under a temporary name in `dir`; returns that name. */
-async function writeTemp(dir: string, base: string, data: Uint8Array | string): Promise<string> {
-  const tmp = path.join(dir, `.${base}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  const handle = await fs.open(tmp, "wx");
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  return tmp;
-}
-
-/** Makes renames durable; not every platform can open a directory, which is harmless. */
-async function syncDir(dir: string): Promise<void> {
-  let handle: fs.FileHandle | undefined;
-  try {
-    handle = await fs.open(dir, "r");
-    await handle.sync();
-  } catch {
-    // e.g. Windows (EISDIR/EPERM): renames there are as durable as the OS makes them.
-  } finally {
-    await handle?.close();
   }
 }
 
@@ -171,12 +146,12 @@ async function saveArtifacts(
   try {
     await fs.mkdir(dir, { recursive: true });
     await repairInterruptedSave(dir);
-    const tmpWeights = await writeTemp(dir, WEIGHTS_BIN, bytes);
+    const weightsPath = path.join(dir, WEIGHTS_BIN);
+    const tmpWeights = await writeTemp(weightsPath, bytes);
     tmpFiles.push(tmpWeights);
-    const tmpJson = await writeTemp(dir, MODEL_JSON, JSON.stringify(json));
+    const tmpJson = await writeTemp(path.join(dir, MODEL_JSON), JSON.stringify(json));
     tmpFiles.push(tmpJson);
 
-    const weightsPath = path.join(dir, WEIGHTS_BIN);
     const prevPath = path.join(dir, WEIGHTS_PREV);
     await fs.rm(prevPath, { force: true });
     // Keep the weights the current model.json describes reachable until model.json is replaced.

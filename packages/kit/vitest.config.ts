@@ -1,0 +1,3 @@
+import { bratsProject } from "../../vitest.shared";
+
+export default bratsProject("kit", 30_000);
