@@ -1,8 +1,5 @@
-// What a run folder holds, by name, and the atomic writer every file this package writes goes
-// through. The checkpoint folders' own files (model.json, weights.bin, train-state.json, ...) and
+// What a run folder holds, by name. The checkpoint folders' own files (model.json, weights.bin, train-state.json, ...) and
 // log.jsonl / metrics.csv are @brats/unet3d's train() format; their names come from there.
-import { rename, rm, writeFile } from "node:fs/promises";
-
 /** The run record: the configuration, the backend of the first session, the split, the start. */
 export const CONFIG_JSON = "config.json";
 /** Training curves (loss, learning rate, validation Dice) drawn from log.jsonl. */
@@ -15,15 +12,3 @@ export const MODEL_ONNX = "model.onnx";
 /** The checkpoint folders of a run: best/ (best mean validation Dice) and last/ (for resuming). */
 export type CheckpointName = "best" | "last";
 export const CHECKPOINT_NAMES: readonly CheckpointName[] = ["best", "last"];
-
-/** Writes a temporary file beside `path` and renames it into place: readers never see half a file. */
-export async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}

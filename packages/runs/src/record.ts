@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { LOG_JSONL, MODEL_JSON, TRAIN_STATE_JSON, type TrainState } from "@brats/unet3d";
 import type { Split, TrainConfig } from "./config.js";
 import { RunsError } from "./errors.js";
-import { CHECKPOINT_NAMES, CONFIG_JSON, writeAtomic, type CheckpointName } from "./files.js";
+import { writeAtomic } from "@brats/kit/fs";
+import { CHECKPOINT_NAMES, CONFIG_JSON, type CheckpointName } from "./files.js";
 
 /** What config.json of a run holds. */
 export interface RunRecord {
