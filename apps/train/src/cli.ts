@@ -2,7 +2,8 @@
 // brats-train: train the @brats 3D U-Net on a folder of BraTS cases.
 import { readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { LABEL_CONVENTIONS, MODALITIES, type LabelConvention, type Modality } from "@brats/data";
+import { LABEL_CONVENTIONS, type LabelConvention } from "@brats/conventions";
+import { MODALITIES, type Modality } from "@brats/data";
 import type { BackendPreference, TrainEvent } from "@brats/unet3d";
 import { DEFAULT_CONFIG, runTraining, type RunSummary, type TrainConfig } from "./run.js";
 import type { SplitSpec } from "./split.js";

@@ -3,14 +3,13 @@
 // arguments into a TrainConfig and calls runTraining; tests call it directly.
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { classesToLabels, type LabelConvention } from "@brats/conventions";
 import {
-  classesToLabels,
   discoverCases,
   PatchLoader,
   prepareCase,
   toChannelsLast,
   type CaseFiles,
-  type LabelConvention,
   type LoaderState,
   type Modality,
 } from "@brats/data";

@@ -36,9 +36,9 @@ import {
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { labelsToClasses } from "@brats/conventions";
 import type { AugmentOptions } from "../src/augment.js";
 import type { LoadedCase } from "../src/cases.js";
-import { labelsToClasses } from "../src/labels.js";
 import { PatchLoader } from "../src/loader.js";
 import { generatePhantom } from "../src/phantom.js";
 import { preprocessCase } from "../src/preprocess.js";

@@ -17,8 +17,13 @@ import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { augmentPatch, drawAugmentation, type AugmentOptions } from "./augment.js";
 import { loadCase, type CaseFiles, type LoadCaseOptions, type LoadedCase } from "./cases.js";
-import { DataError, type DataErrorCode } from "./errors.js";
-import { labelsToClasses, NUM_CLASSES, type LabelConvention } from "./labels.js";
+import {
+  DEFAULT_LABEL_CONVENTION,
+  labelsToClasses,
+  NUM_CLASSES,
+  type LabelConvention,
+} from "@brats/conventions";
+import { DataError, withDataErrors, type DataErrorCode } from "./errors.js";
 import { samplePatch } from "./patches.js";
 import { preprocessCase, type PreprocessOptions, type Vec3 } from "./preprocess.js";
 import { createRng, deriveRngState, randomInt } from "./rng.js";
@@ -206,7 +211,12 @@ export async function prepareCase(
     id: c.id,
     channels: c.channels,
     modalities: c.modalities,
-    seg: c.seg === null ? null : labelsToClasses(c.seg, opts.convention ?? "brats2021"),
+    seg:
+      c.seg === null
+        ? null
+        : withDataErrors(() =>
+            labelsToClasses(c.seg!, opts.convention ?? DEFAULT_LABEL_CONVENTION),
+          ),
     shape: c.shape,
     spacing: c.spacing,
     affine: c.affine,

@@ -7,6 +7,12 @@ import { rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
+  LABEL_CONVENTIONS,
+  labelConvention,
+  REGION_NAMES,
+  type LabelConvention,
+} from "@brats/conventions";
+import {
   getScaledData,
   NiftiError,
   readNifti,
@@ -16,13 +22,9 @@ import {
 } from "@brats/nifti";
 import {
   evaluateCase,
-  LABEL_CONVENTIONS,
-  labelConvention,
   MetricsError,
-  REGION_NAMES,
   type CaseMetrics,
   type CaseSummary,
-  type LabelConvention,
   type LabelVolume,
   type MetricSet,
   type MetricsErrorCode,

@@ -106,7 +106,6 @@ export {
   parseModelMetadata,
   type BratsModelMetadata,
   type BratsModelPreprocessing,
-  type LabelConvention,
 } from "./metadata.js";
 export {
   DEFAULT_OPSET,

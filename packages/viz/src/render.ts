@@ -2,15 +2,9 @@
 // prediction with an error map, and montages of modalities × planes/slices. Each returns an
 // RgbaImage; the ...Png variants encode it. Inputs are plain {data, shape, spacing, affine} objects
 // (what @brats/nifti returns, with intensities scaled), so no other @brats package is needed.
+import { regionLabels, type LabelConvention, type RegionName } from "@brats/conventions";
 import type { CanvasBackendChoice } from "./canvas.js";
-import {
-  errorStyles,
-  labelStyles,
-  regionLabels,
-  type LabelConvention,
-  type LabelStyle,
-  type Region,
-} from "./colors.js";
+import { errorStyles, labelStyles, type LabelStyle } from "./colors.js";
 import { composeFigure, type FigureOptions, type LegendItem, type Panel } from "./compose.js";
 import {
   PLANES,
@@ -89,7 +83,7 @@ export interface RenderComparisonOptions extends DisplayOptions {
   /** Default the slice with the largest ground-truth tumour area (the prediction's when the ground truth is empty). */
   index?: number;
   /** Region of the error map (default "WT"). */
-  region?: Region;
+  region?: RegionName;
   /** Remaps prediction labels only (after which `labelMap` does not apply to it). */
   predLabelMap?: Record<number, number>;
   /** Panel titles (default "Ground truth", "Prediction"). */
