@@ -112,6 +112,7 @@ describe("changesets: pending changesets and `changeset version` in a throwaway 
 
   it("finds the workspace: public packages and private apps", () => {
     expect(publicPackages.map((w) => w.manifest.name).sort()).toEqual([
+      "@brats/conventions",
       "@brats/data",
       "@brats/metrics",
       "@brats/nifti",

@@ -14,7 +14,7 @@ import { generatePhantom } from "../packages/data/src/index.js";
 
 const run = promisify(execFile);
 const repo = fileURLToPath(new URL("..", import.meta.url));
-const PUBLIC = ["nifti", "data", "unet3d", "metrics", "viz", "runs"] as const;
+const PUBLIC = ["conventions", "nifti", "data", "unet3d", "metrics", "viz", "runs"] as const;
 const EXAMPLES = ["nifti", "data", "metrics", "viz", "unet3d"] as const;
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 // What a user adds beside the tarballs: the TF.js peers for the cpu backend, onnxruntime-node for
@@ -220,6 +220,7 @@ describe.skipIf(skipReason !== "")(
       const { stdout } = await sh(process.execPath, ["smoke.mjs"], project);
       const r = JSON.parse(stdout.trim().split("\n").at(-1)!) as {
         resolved: Record<string, string>;
+        conventions: Record<string, unknown>;
         nifti: Record<string, unknown>;
         data: { shape: number[]; modalities: string[]; labelCounts: Record<string, number> };
         metrics: {
@@ -236,6 +237,17 @@ describe.skipIf(skipReason !== "")(
         expect(file.startsWith(join(project, "node_modules")), `${name} → ${file}`).toBe(true);
         expect(file).toMatch(/\/dist\/[a-z]+\.js$/);
       }
+      expect(r.conventions).toEqual({
+        regions2023: { WT: [1, 2, 3], TC: [1, 3], ET: [3] },
+        classes: [0, 1, 2, 3],
+        labels2023: [0, 1, 2, 3],
+        epochs: [{ epoch: 1, loss: 0.5, lr: 0.01, val: { WT: 0.9, TC: 0.8, ET: 0.7 }, time: 2 }],
+        orientation: [
+          [0, -1],
+          [1, -1],
+          [2, 1],
+        ],
+      });
       expect(r.nifti).toEqual({
         gzip: true,
         shape: [5, 4, 3],

@@ -6,9 +6,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
+import * as conventions from "@brats/conventions";
 import * as data from "@brats/data";
 import * as metrics from "@brats/metrics";
 import * as nifti from "@brats/nifti";
+import * as niftiOrientation from "@brats/nifti/orientation";
 import * as runs from "@brats/runs";
 import * as unet3d from "@brats/unet3d";
 import * as viz from "@brats/viz";
@@ -19,7 +21,9 @@ const result = {};
 // Where each package resolved from: the installed tarballs, never the monorepo's sources.
 result.resolved = Object.fromEntries(
   [
+    "@brats/conventions",
     "@brats/nifti",
+    "@brats/nifti/orientation",
     "@brats/data",
     "@brats/metrics",
     "@brats/viz",
@@ -28,6 +32,21 @@ result.resolved = Object.fromEntries(
     "@brats/runs",
   ].map((name) => [name, fileURLToPath(import.meta.resolve(name))]),
 );
+
+// @brats/conventions: regions, class maps and a log.jsonl round trip; the orientation entry of nifti.
+const epoch = { epoch: 1, loss: 0.5, lr: 0.01, val: { WT: 0.9, TC: 0.8, ET: 0.7 }, time: 2 };
+result.conventions = {
+  regions2023: conventions.labelConvention("brats2023").regions,
+  classes: Array.from(conventions.labelsToClasses([0, 1, 2, 4], "brats2021")),
+  labels2023: Array.from(conventions.classesToLabels([0, 1, 2, 3], "brats2023")),
+  epochs: conventions.parseTrainingLog(conventions.formatEpochLine(epoch)).epochs,
+  orientation: niftiOrientation.ioOrientation([
+    [-1, 0, 0, 0],
+    [0, -1, 0, 0],
+    [0, 0, 1, 0],
+    [0, 0, 0, 1],
+  ]),
+};
 
 // @brats/nifti: createImage → serializeNifti (gzip) → parseNifti round trip.
 const voxels = Float32Array.from({ length: 5 * 4 * 3 }, (_, i) => i / 4 - 3);

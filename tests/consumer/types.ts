@@ -3,7 +3,17 @@
 // resolve to real declarations, not to `any`.
 import type { Affine, NiftiError, NiftiErrorCode, NiftiHeader, NiftiImage } from "@brats/nifti";
 import { createImage, serializeNifti } from "@brats/nifti";
-import type { CaseFiles, DataErrorCode, LabelConvention, LoadedCase, Phantom } from "@brats/data";
+import type {
+  ConventionsErrorCode,
+  EpochRecord,
+  LabelConvention,
+  RegionName,
+  TrainingLog,
+} from "@brats/conventions";
+import { labelsToClasses, regionLabels } from "@brats/conventions";
+import type { Ornt } from "@brats/nifti/orientation";
+import { ioOrientation } from "@brats/nifti/orientation";
+import type { CaseFiles, DataErrorCode, LoadedCase, Phantom } from "@brats/data";
 import { generatePhantom } from "@brats/data";
 import type { CaseMetrics, MetricSet, MetricsErrorCode, Summary } from "@brats/metrics";
 import { evaluateCase } from "@brats/metrics";
@@ -27,6 +37,11 @@ import type { LayersModel } from "@tensorflow/tfjs-layers";
 // `true` only when T is a real type; an unresolved import would make it `any` and this `false`.
 type NotAny<T> = 0 extends 1 & T ? false : true;
 export const resolved: [
+  NotAny<ConventionsErrorCode>,
+  NotAny<EpochRecord>,
+  NotAny<RegionName>,
+  NotAny<TrainingLog>,
+  NotAny<Ornt>,
   NotAny<Affine>,
   NotAny<NiftiError>,
   NotAny<NiftiErrorCode>,
@@ -90,6 +105,11 @@ export const resolved: [
   true,
   true,
   true,
+  true,
+  true,
+  true,
+  true,
+  true,
 ];
 
 // Values flow between packages with the declared types.
@@ -101,6 +121,8 @@ export const dice: number = m.regions.WT.dice;
 export const png: Uint8Array = renderOverlayPng({
   image: { data: phantom.seg, shape: phantom.shape },
 });
+export const classes: Uint8Array = labelsToClasses(phantom.seg, "brats2021");
+export const orientation: Ornt = ioOrientation(phantom.affine);
 export const model: LayersModel = createUNet3D({ baseFilters: 4, depth: 2 });
 export const config: TrainConfig = { ...DEFAULT_CONFIG, data: "data", out: "run" };
 export const windowSize: Promise<[number, number, number]> = runMetadata("run").then(
@@ -116,5 +138,7 @@ createUNet3D({ depth: "4" });
 evaluateCase(phantom.seg, phantom.seg, phantom.shape, phantom.spacing, { convention: "brats1999" });
 // @ts-expect-error a checkpoint that does not exist
 runMetadata("run", { checkpoint: "first" });
+// @ts-expect-error a region that does not exist
+regionLabels("NCR");
 // @ts-expect-error a plane that does not exist
 export const badPlane: Plane = "oblique";

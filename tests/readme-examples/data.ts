@@ -1,6 +1,6 @@
+import { labelsToClasses } from "@brats/conventions";
 import {
   discoverCases,
-  labelsToClasses,
   loadCase,
   preprocessCase,
   undoPreprocess,

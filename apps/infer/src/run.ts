@@ -9,6 +9,7 @@
 import { existsSync, statSync } from "node:fs";
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
+import { labelConvention } from "@brats/conventions";
 import { parseTempName, writeAtomic } from "@brats/kit/fs";
 import {
   DataError,
@@ -25,7 +26,6 @@ import {
 import {
   evaluateCase,
   evaluationReport,
-  labelConvention,
   MetricsError,
   reportToCsv,
   reportToJson,

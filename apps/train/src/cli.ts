@@ -2,7 +2,8 @@
 // brats-train: train the @brats 3D U-Net on a folder of BraTS cases.
 import { readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { LABEL_CONVENTIONS, MODALITIES, type LabelConvention, type Modality } from "@brats/data";
+import { LABEL_CONVENTIONS, type LabelConvention } from "@brats/conventions";
+import { MODALITIES, type Modality } from "@brats/data";
 import { DEFAULT_CONFIG, type SplitSpec, type TrainConfig } from "@brats/runs";
 import type { BackendPreference, TrainEvent } from "@brats/unet3d";
 import { runTraining, type RunSummary } from "./run.js";

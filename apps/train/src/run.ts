@@ -2,14 +2,13 @@
 // metrics.csv, last/ and best/ checkpoints, curves.png, model.onnx, MODEL_CARD.md; the format is
 // @brats/runs'). The CLI parses arguments into a TrainConfig and calls runTraining; tests call it
 // directly.
+import { classesToLabels, type LabelConvention } from "@brats/conventions";
 import {
-  classesToLabels,
   discoverCases,
   PatchLoader,
   prepareCase,
   toChannelsLast,
   type CaseFiles,
-  type LabelConvention,
   type LoaderState,
 } from "@brats/data";
 import { evaluateCase } from "@brats/metrics";

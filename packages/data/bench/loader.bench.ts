@@ -35,6 +35,7 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { labelsToClasses } from "@brats/conventions";
 import {
   argValue,
   childResult,
@@ -48,7 +49,6 @@ import {
 } from "@brats/kit/bench";
 import type { AugmentOptions } from "../src/augment.js";
 import type { LoadedCase } from "../src/cases.js";
-import { labelsToClasses } from "../src/labels.js";
 import { PatchLoader } from "../src/loader.js";
 import { generatePhantom } from "../src/phantom.js";
 import { preprocessCase } from "../src/preprocess.js";

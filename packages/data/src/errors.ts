@@ -1,3 +1,5 @@
+import { checkLabelConvention, ConventionsError, type LabelConvention } from "@brats/conventions";
+
 /** What went wrong, coarse enough for callers to branch on. */
 export type DataErrorCode =
   /** A case lacks a requested modality (and `missing: "zeros"` was not asked for, or no modality is present). */
@@ -24,4 +26,27 @@ export class DataError extends Error {
     super(message, options);
     this.code = code;
   }
+}
+
+/**
+ * Runs `fn` and rethrows a ConventionsError (a label outside the convention, an unknown convention)
+ * as the DataError of the same code, so that this package throws only DataErrors.
+ */
+export function withDataErrors<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof ConventionsError) {
+      throw new DataError(error.code, error.message, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** `value` when it names a label convention; BAD_OPTION otherwise. */
+export function checkConvention(value: unknown): LabelConvention {
+  return withDataErrors(() => {
+    checkLabelConvention(value);
+    return value;
+  });
 }

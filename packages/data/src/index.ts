@@ -1,19 +1,6 @@
 // Public API of @brats/data. Everything not exported here is internal.
+// Label conventions, class maps and region masks live in @brats/conventions.
 export { DataError, type DataErrorCode } from "./errors.js";
-export {
-  CLASS_NAMES,
-  LABEL_CONVENTIONS,
-  NUM_CLASSES,
-  classLabels,
-  classRegionMasks,
-  classesToLabels,
-  labelToClassTable,
-  labelsToClasses,
-  regionMasks,
-  type LabelConvention,
-  type RegionMasks,
-  type RegionName,
-} from "./labels.js";
 export {
   CASE_NAMINGS,
   MODALITIES,

@@ -1,7 +1,12 @@
 // The loader's cases: reading case files, checking loaded cases, sharing them with workers.
 import { loadCase, type CaseFiles, type LoadCaseOptions, type LoadedCase } from "./cases.js";
-import { DataError } from "./errors.js";
-import { labelsToClasses, NUM_CLASSES, type LabelConvention } from "./labels.js";
+import { DataError, withDataErrors } from "./errors.js";
+import {
+  DEFAULT_LABEL_CONVENTION,
+  labelsToClasses,
+  NUM_CLASSES,
+  type LabelConvention,
+} from "@brats/conventions";
 import { preprocessCase, type PreprocessOptions } from "./preprocess.js";
 
 /** How case files become training cases. */
@@ -28,7 +33,12 @@ export async function prepareCase(
     id: c.id,
     channels: c.channels,
     modalities: c.modalities,
-    seg: c.seg === null ? null : labelsToClasses(c.seg, opts.convention ?? "brats2021"),
+    seg:
+      c.seg === null
+        ? null
+        : withDataErrors(() =>
+            labelsToClasses(c.seg!, opts.convention ?? DEFAULT_LABEL_CONVENTION),
+          ),
     shape: c.shape,
     spacing: c.spacing,
     affine: c.affine,

@@ -3,7 +3,7 @@
 import { drawAugmentation, type AugmentOptions } from "./augment.js";
 import type { CaseFiles, LoadCaseOptions, LoadedCase } from "./cases.js";
 import { DataError } from "./errors.js";
-import type { LabelConvention } from "./labels.js";
+import type { LabelConvention } from "@brats/conventions";
 import type { PrepareOptions } from "./loader-cases.js";
 import type { ProducerConfig } from "./loader-producer.js";
 import type { PreprocessOptions, Vec3 } from "./preprocess.js";

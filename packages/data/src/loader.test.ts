@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { labelsToClasses } from "@brats/conventions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { augmentPatch } from "./augment.js";
 import { discoverCases, type CaseFiles, type LoadedCase } from "./cases.js";
 import { DataError } from "./errors.js";
-import { labelsToClasses } from "./labels.js";
 import { prepareCase } from "./loader-cases.js";
 import type { PatchLoaderOptions } from "./loader-options.js";
 import { PatchLoader, type Batch } from "./loader.js";
@@ -262,7 +262,7 @@ describe("PatchLoader shutdown and errors", () => {
     const loaderUrl = new URL("./loader.ts", import.meta.url).href;
     const script = `
       import { generatePhantom, } from ${JSON.stringify(new URL("./phantom.ts", import.meta.url).href)};
-      import { labelsToClasses } from ${JSON.stringify(new URL("./labels.ts", import.meta.url).href)};
+      import { labelsToClasses } from "@brats/conventions";
       const { PatchLoader } = await import(${JSON.stringify(loaderUrl)});
       const p = generatePhantom({ shape: [20, 20, 20], seed: 1 });
       const cases = [{ ...p, seg: labelsToClasses(p.seg) }];

@@ -5,10 +5,10 @@
 // scaled to the field of view, so 64³ gives a small whole brain and 240×240×155 at 1 mm an adult-sized one.
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { classLabels, DEFAULT_LABEL_CONVENTION, type LabelConvention } from "@brats/conventions";
 import { createImage, writeNifti } from "@brats/nifti";
 import { type CaseNaming, caseFileName, CASE_NAMINGS, MODALITIES, type Modality } from "./cases.js";
-import { DataError } from "./errors.js";
-import { classLabels, type LabelConvention, LABEL_CONVENTIONS } from "./labels.js";
+import { checkConvention, DataError } from "./errors.js";
 import { createRng, deriveRngState, type Rng } from "./rng.js";
 
 /** Tissue codes of `Phantom.tissue`. */
@@ -271,10 +271,7 @@ function inDeepGrey(x: number, y: number, z: number, s: number): boolean {
 export function generatePhantom(opts: PhantomOptions): Phantom {
   const shape = checkShape(opts.shape);
   const spacing = checkSpacing(opts.spacing ?? [1, 1, 1]);
-  const convention = opts.convention ?? "brats2021";
-  if (!LABEL_CONVENTIONS.includes(convention)) {
-    throw new DataError("BAD_OPTION", `unknown label convention ${JSON.stringify(convention)}`);
-  }
+  const convention = checkConvention(opts.convention ?? DEFAULT_LABEL_CONVENTION);
   const rng = seededRng(opts.seed);
   const [nx, ny, nz] = shape;
   const [sx, sy, sz] = spacing;

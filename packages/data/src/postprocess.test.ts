@@ -3,11 +3,11 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { labelsToClasses } from "@brats/conventions";
 import { createImage, readNifti, writeNifti, type NiftiHeader } from "@brats/nifti";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LoadedCase } from "./cases.js";
 import { DataError } from "./errors.js";
-import { labelsToClasses } from "./labels.js";
 import { generatePhantom } from "./phantom.js";
 import {
   connectedComponents,

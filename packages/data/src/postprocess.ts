@@ -10,14 +10,16 @@
 import { bestAffine, createImage } from "@brats/nifti";
 import type { NiftiHeader, NiftiImage } from "@brats/nifti";
 import { loadCase, type CaseFiles, type LoadedCase, type Modality } from "./cases.js";
-import { DataError } from "./errors.js";
 import {
   classesToLabels,
   classLabels,
+  DEFAULT_LABEL_CONVENTION,
   labelToClassTable,
+  NO_CLASS,
   NUM_CLASSES,
   type LabelConvention,
-} from "./labels.js";
+} from "@brats/conventions";
+import { checkConvention, DataError } from "./errors.js";
 import { toChannelsLast } from "./patches.js";
 import {
   preprocessCase,
@@ -181,8 +183,8 @@ export function postprocessLabels(
 ): Uint8Array {
   checkShape(shape);
   checkVolume(labels, shape, "labels");
-  const convention = opts.convention ?? "brats2021";
-  const table = labelToClassTable(convention); // also checks the convention
+  const convention = checkConvention(opts.convention ?? DEFAULT_LABEL_CONVENTION);
+  const table = labelToClassTable(convention);
   const enhancingThreshold = opts.enhancingThreshold ?? 0;
   const minComponentSize = opts.minComponentSize ?? 0;
   if (!(Number.isFinite(enhancingThreshold) && enhancingThreshold >= 0)) {
@@ -196,7 +198,7 @@ export function postprocessLabels(
     throw badOption(`connectivity must be 6, 18 or 26, got ${JSON.stringify(connectivity)}`);
   }
   for (let i = 0; i < labels.length; i++) {
-    if (table[labels[i]!] === 255) {
+    if (table[labels[i]!] === NO_CLASS) {
       throw new DataError(
         "BAD_LABELS",
         `label ${labels[i]} at voxel ${i} is not a ${convention} label`,
@@ -351,8 +353,7 @@ export function restoreSegmentation(
   if (outputs !== "classes" && outputs !== "regions") {
     throw badOption(`outputs must be "classes" or "regions", got ${JSON.stringify(outputs)}`);
   }
-  const convention = opts.convention ?? "brats2021";
-  classLabels(convention); // checks the convention before any work
+  const convention = checkConvention(opts.convention ?? DEFAULT_LABEL_CONVENTION); // before any work
   const threshold = opts.regionThreshold ?? 0.5;
   if (!(Number.isFinite(threshold) && threshold >= 0 && threshold <= 1)) {
     throw badOption(`regionThreshold must be in [0, 1], got ${threshold}`);

@@ -6,7 +6,16 @@
  *
  * Volumes are x-fastest (index = x + X·(y + Y·z)), as in @brats/nifti.
  */
-import { axcodes } from "@brats/nifti";
+import {
+  applyOrientation,
+  inverseOrnt,
+  invOrntAffine,
+  ioOrientation,
+  multiplyAffines,
+  orntToAxcodes,
+  voxelSizes,
+  type Ornt,
+} from "@brats/nifti";
 import type { LoadedCase } from "./cases.js";
 import { DataError } from "./errors.js";
 
@@ -87,23 +96,8 @@ function volumeOf(shape: readonly number[]): number {
   return (shape[0] as number) * (shape[1] as number) * (shape[2] as number);
 }
 
-function matmul4(a: number[][], b: number[][]): number[][] {
-  return [0, 1, 2, 3].map((i) =>
-    [0, 1, 2, 3].map((j) => {
-      let sum = 0;
-      for (let k = 0; k < 4; k++) sum += (a[i] as number[])[k]! * (b[k] as number[])[j]!;
-      return sum;
-    }),
-  );
-}
-
 function copyAffine(affine: readonly (readonly number[])[]): number[][] {
   return affine.map((row) => row.slice());
-}
-
-/** Column norms of the 3×3 part: the voxel sizes the affine places in the world. */
-function affineSpacing(affine: number[][]): Vec3 {
-  return [0, 1, 2].map((j) => Math.hypot(affine[0]![j]!, affine[1]![j]!, affine[2]![j]!)) as Vec3;
 }
 
 function isVec3Of(value: unknown, test: (v: number) => boolean): value is Vec3 {
@@ -129,99 +123,27 @@ function checkAffine(affine: unknown, what: string): asserts affine is number[][
   }
 }
 
-const AXIS_OF_CODE: Record<string, [number, number]> = {
-  L: [0, -1],
-  R: [0, 1],
-  P: [1, -1],
-  A: [1, 1],
-  I: [2, -1],
-  S: [2, 1],
-};
-
-function orntOfAxcodes(codes: string, id: string): Array<[number, number]> {
-  const ornt = [...codes].map((letter) => AXIS_OF_CODE[letter]);
-  if (ornt.length !== 3 || ornt.some((row) => row === undefined)) {
+/**
+ * The transform to the closest canonical (RAS) orientation: @brats/nifti's ioOrientation, whose
+ * rows are already [canonical axis, flip] per original axis. GEOMETRY_MISMATCH when an axis maps
+ * to no world axis.
+ */
+function canonicalOrnt(start: Ornt, id: string): Array<[number, number]> {
+  if (start.some(([axis]) => Number.isNaN(axis))) {
     throw new DataError(
       "GEOMETRY_MISMATCH",
-      `case ${id}: its affine maps a voxel axis to no world axis (axis codes ${codes}); it cannot be reoriented`,
+      `case ${id}: its affine maps a voxel axis to no world axis (axis codes ${orntToAxcodes(start)}); it cannot be reoriented`,
     );
   }
-  return ornt as Array<[number, number]>;
+  return start.map(([axis, flip]) => [axis, flip]);
 }
-
-// ---------------------------------------------------------------------------------------------
-// reorientation: a permutation and flips of the axes, applied as an index map
 
 type Voxels = Float32Array | Uint8Array;
 
-/**
- * Where each original voxel lands in the reoriented array: the linear index of original voxel
- * (x, y, z) is `base + x·steps[0] + y·steps[1] + z·steps[2]`.
- */
-function orntIndexing(
-  shape: Vec3,
-  ornt: Array<[number, number]>,
-): { outShape: Vec3; steps: Vec3; base: number } {
-  const outShape: Vec3 = [0, 0, 0];
-  ornt.forEach(([axis], i) => (outShape[axis] = shape[i]!));
-  const outStrides = [1, outShape[0], outShape[0] * outShape[1]];
-  const steps: Vec3 = [0, 0, 0];
-  let base = 0;
-  ornt.forEach(([axis, flip], i) => {
-    steps[i] = flip * outStrides[axis]!;
-    if (flip === -1) base += (shape[i]! - 1) * outStrides[axis]!;
-  });
-  return { outShape, steps, base };
-}
-
-/** `forward`: original → reoriented (scatter); otherwise reoriented → original (gather). */
-function applyOrnt<T extends Voxels>(
-  src: T,
-  dst: T,
-  shape: Vec3,
-  ornt: Array<[number, number]>,
-  forward: boolean,
-): void {
-  const { steps, base } = orntIndexing(shape, ornt);
-  const [nx, ny, nz] = shape;
-  const [sx, sy, sz] = steps;
-  let p = 0;
-  for (let z = 0; z < nz; z++) {
-    for (let y = 0; y < ny; y++) {
-      let q = base + y * sy + z * sz;
-      if (sx === 1 || sx === -1) {
-        // x stays x: whole rows move with native copies (and a native reverse when flipped)
-        const lo = sx === 1 ? q : q - nx + 1;
-        if (forward) {
-          dst.set(src.subarray(p, p + nx), lo);
-          if (sx === -1) dst.subarray(lo, lo + nx).reverse();
-        } else {
-          dst.set(src.subarray(lo, lo + nx), p);
-          if (sx === -1) dst.subarray(p, p + nx).reverse();
-        }
-        p += nx;
-      } else if (forward) {
-        for (let x = 0; x < nx; x++, p++, q += sx) dst[q] = src[p]!;
-      } else {
-        for (let x = 0; x < nx; x++, p++, q += sx) dst[p] = src[q]!;
-      }
-    }
-  }
-}
-
-/** The 4×4 map from reoriented voxel indices to original ones (nibabel's inv_ornt_aff). */
-function orntIndexAffine(shape: Vec3, ornt: Array<[number, number]>): number[][] {
-  const out = [
-    [0, 0, 0, 0],
-    [0, 0, 0, 0],
-    [0, 0, 0, 0],
-    [0, 0, 0, 1],
-  ];
-  ornt.forEach(([axis, flip], i) => {
-    out[i]![axis] = flip;
-    out[i]![3] = flip === -1 ? shape[i]! - 1 : 0;
-  });
-  return out;
+/** `data` (of `shape`) with its axes moved and flipped by `ornt` (nibabel's apply_orientation). */
+function reoriented<T extends Voxels>(data: T, shape: Vec3, ornt: Array<[number, number]>): T {
+  // applyOrientation returns the same array type it was given.
+  return applyOrientation(data, shape, ornt).data as T;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -476,32 +398,32 @@ export function preprocessCase(c: LoadedCase, opts: PreprocessOptions = {}): Pre
   const o = resolveOptions(opts);
   const shape: Vec3 = [c.shape[0], c.shape[1], c.shape[2]];
   const affine = copyAffine(c.affine);
-  const spacing = affineSpacing(affine);
-  const codes = axcodes(affine);
+  const spacing = voxelSizes(affine);
+  const found = ioOrientation(affine);
+  const codes = orntToAxcodes(found);
 
   // 1. reorientation
   const ornt: Array<[number, number]> = o.canonical
-    ? orntOfAxcodes(codes, c.id)
+    ? canonicalOrnt(found, c.id)
     : [
         [0, 1],
         [1, 1],
         [2, 1],
       ];
   const isIdentity = ornt.every(([axis, flip], i) => axis === i && flip === 1);
-  const { outShape: canonShape } = orntIndexing(shape, ornt);
+  const canonShape: Vec3 = [0, 0, 0];
+  const canonSpacing: Vec3 = [0, 0, 0];
+  ornt.forEach(([axis], i) => {
+    canonShape[axis] = shape[i]!;
+    canonSpacing[axis] = spacing[i]!;
+  });
   const canonAffine = isIdentity
     ? copyAffine(affine)
-    : matmul4(affine, orntIndexAffine(shape, ornt));
-  const canonSpacing: Vec3 = [0, 0, 0];
-  ornt.forEach(([axis], i) => (canonSpacing[axis] = spacing[i]!));
-  const reorientTo = <T extends Voxels>(data: T, make: (n: number) => T): T => {
-    if (isIdentity) return data;
-    const out = make(data.length);
-    applyOrnt(data, out, shape, ornt, true);
-    return out;
-  };
-  let channels = c.channels.map((ch) => reorientTo(ch, (n) => new Float32Array(n)));
-  let seg = c.seg === null ? null : reorientTo(c.seg, (n) => new Uint8Array(n));
+    : multiplyAffines(affine, invOrntAffine(ornt, shape));
+  const reorientTo = <T extends Voxels>(data: T): T =>
+    isIdentity ? data : reoriented(data, shape, ornt);
+  let channels = c.channels.map((ch) => reorientTo(ch));
+  let seg = c.seg === null ? null : reorientTo(c.seg);
 
   // 2. resampling, on the axes whose spacing differs from the target
   let resampling: PreprocessRecord["resampling"] = null;
@@ -559,7 +481,7 @@ export function preprocessCase(c: LoadedCase, opts: PreprocessOptions = {}): Pre
       [0, 0, 0, 1],
     ];
     gridShape = toShape;
-    gridAffine = matmul4(canonAffine, scaling);
+    gridAffine = multiplyAffines(canonAffine, scaling);
     gridSpacing = toSpacing;
   }
 
@@ -587,7 +509,7 @@ export function preprocessCase(c: LoadedCase, opts: PreprocessOptions = {}): Pre
     }
   }
   const outAffine = cropped
-    ? matmul4(gridAffine, [
+    ? multiplyAffines(gridAffine, [
         [1, 0, 0, start[0]],
         [0, 1, 0, start[1]],
         [0, 0, 1, start[2]],
@@ -787,8 +709,7 @@ export function undoPreprocess(
     }
     // un-reorient
     const target = out.subarray(ch * outVoxels, (ch + 1) * outVoxels);
-    if (isIdentity) target.set(data);
-    else applyOrnt(data, target, original.shape, ornt, false);
+    target.set(isIdentity ? data : reoriented(data, canonShape, inverseOrnt(ornt)));
   }
   return { data: out, channels, shape: [...original.shape], affine: copyAffine(original.affine) };
 }

@@ -1,10 +1,10 @@
+import type { LabelConvention } from "@brats/conventions";
 import { describe, expect, it } from "vitest";
 import { BratsMetric } from "./accumulator.js";
 import { MetricsError } from "./errors.js";
 import { evaluateCase } from "./evaluate.js";
 import { summarizeCases } from "./summary.js";
 import { volume } from "./test-utils.js";
-import type { LabelConvention } from "./labels.js";
 import type { Shape } from "./types.js";
 
 const shape: Shape = [4, 4, 4];

@@ -1,9 +1,9 @@
 // A stateful accumulator for validation during training (like MONAI's DiceMetric): add cases as
 // they are predicted, read the mean or full summary at the end of an epoch, reset.
+import { DEFAULT_LABEL_CONVENTION, REGION_NAMES, type RegionName } from "@brats/conventions";
 import { MetricsError } from "./errors.js";
 import { evaluateCase } from "./evaluate.js";
-import { labelConvention, labelLookup, REGION_NAMES } from "./labels.js";
-import type { RegionName } from "./labels.js";
+import { conventionInfo, labelLookup } from "./labels.js";
 import { resolveMetricOptions } from "./options.js";
 import { summarize, summarizeCases } from "./summary.js";
 import type {
@@ -23,7 +23,7 @@ export class BratsMetric {
   /** Options as for `evaluateCase`, checked here so a bad option fails before the first case. */
   constructor(opts?: EvaluateOptions) {
     resolveMetricOptions(opts);
-    labelConvention(opts?.convention ?? "brats2021");
+    conventionInfo(opts?.convention ?? DEFAULT_LABEL_CONVENTION);
     labelLookup(opts?.labelMap);
     this.#options = { ...opts };
   }

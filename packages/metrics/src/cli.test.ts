@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createImage, writeNifti, type Affine } from "@brats/nifti";
+import type { LabelConvention } from "@brats/conventions";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   main,
@@ -23,7 +24,7 @@ import {
   type CliIo,
   type EvaluationReport,
 } from "./cli.js";
-import { evaluateCase, METRIC_NAMES, type LabelConvention, type MetricSet } from "./index.js";
+import { evaluateCase, METRIC_NAMES, type MetricSet } from "./index.js";
 
 const packageDir = fileURLToPath(new URL("../", import.meta.url));
 const cliPath = fileURLToPath(new URL("./cli.ts", import.meta.url));

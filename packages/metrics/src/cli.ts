@@ -6,6 +6,12 @@ import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeAtomic } from "@brats/kit/fs";
 import {
+  LABEL_CONVENTIONS,
+  labelConvention,
+  REGION_NAMES,
+  type LabelConvention,
+} from "@brats/conventions";
+import {
   getScaledData,
   NiftiError,
   readNifti,
@@ -15,13 +21,9 @@ import {
 } from "@brats/nifti";
 import {
   evaluateCase,
-  LABEL_CONVENTIONS,
-  labelConvention,
   MetricsError,
-  REGION_NAMES,
   type CaseMetrics,
   type CaseSummary,
-  type LabelConvention,
   type LabelVolume,
   type MetricSet,
   type MetricsErrorCode,

@@ -1,8 +1,7 @@
+import { labelConvention, REGION_NAMES, type LabelConvention } from "@brats/conventions";
 import { describe, expect, it } from "vitest";
 import { MetricsError } from "./errors.js";
 import { computeMetrics, evaluateCase } from "./evaluate.js";
-import { labelConvention, REGION_NAMES } from "./labels.js";
-import type { LabelConvention } from "./labels.js";
 import { randomBlobs, rng, volume } from "./test-utils.js";
 import type { EvaluateOptions, LabelVolume, MetricSet, Shape, Spacing } from "./types.js";
 

@@ -21,8 +21,9 @@ import {
 } from "./distance.js";
 import type { DistanceMetrics } from "./distance.js";
 import { MetricsError } from "./errors.js";
-import { labelConvention, labelLookup, REGION_NAMES } from "./labels.js";
-import type { LabelLookup, RegionName } from "./labels.js";
+import { DEFAULT_LABEL_CONVENTION, REGION_NAMES, type RegionName } from "@brats/conventions";
+import { conventionInfo, labelLookup } from "./labels.js";
+import type { LabelLookup } from "./labels.js";
 import { checkSpacing, checkVolumes, resolveMetricOptions } from "./options.js";
 import type { ResolvedMetricOptions } from "./options.js";
 import { extractSurfaces, VoxelList } from "./surface.js";
@@ -258,7 +259,7 @@ export function evaluateCase(
   opts?: EvaluateOptions,
 ): CaseMetrics {
   const resolved = resolveMetricOptions(opts);
-  const info = labelConvention(opts?.convention ?? "brats2021");
+  const info = conventionInfo(opts?.convention ?? DEFAULT_LABEL_CONVENTION);
   const lookup = labelLookup(opts?.labelMap);
   const total = checkVolumes(pred, gt, shape);
   checkSpacing(spacing);

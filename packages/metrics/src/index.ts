@@ -1,13 +1,6 @@
 // Public API of @brats/metrics. Everything not exported here is internal.
 export { MetricsError, type MetricsErrorCode } from "./errors.js";
-export {
-  LABEL_CONVENTIONS,
-  labelConvention,
-  REGION_NAMES,
-  type ConventionInfo,
-  type LabelConvention,
-  type RegionName,
-} from "./labels.js";
+// Label conventions and region names live in @brats/conventions.
 export { confusion, dice, jaccard, precision, sensitivity, specificity } from "./confusion.js";
 export { assd, hausdorff, hd95, surfaceDistances, type SurfaceDistances } from "./distance.js";
 export { DEFAULT_EMPTY_DISTANCE } from "./options.js";

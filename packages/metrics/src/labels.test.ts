@@ -1,13 +1,7 @@
+import { LABEL_CONVENTIONS, labelConvention, type LabelConvention } from "@brats/conventions";
 import { describe, expect, it } from "vitest";
 import { MetricsError } from "./errors.js";
-import {
-  isLabelValue,
-  LABEL_CONVENTIONS,
-  labelConvention,
-  labelLookup,
-  REGION_NAMES,
-} from "./labels.js";
-import type { LabelConvention } from "./labels.js";
+import { conventionInfo, isLabelValue, labelLookup } from "./labels.js";
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -18,31 +12,14 @@ function codeOf(fn: () => unknown): string | undefined {
   return undefined;
 }
 
-describe("labelConvention", () => {
-  it.each<[LabelConvention, number[], number[], number[], number[]]>([
-    ["brats2021", [1, 2, 4], [1, 2, 4], [1, 4], [4]],
-    ["brats2023", [1, 2, 3], [1, 2, 3], [1, 3], [3]],
-    ["brats2015", [1, 2, 3, 4], [1, 2, 3, 4], [1, 3, 4], [4]],
-  ])("%s: labels %j, WT %j, TC %j, ET %j", (name, labels, wt, tc, et) => {
-    const info = labelConvention(name);
-    expect(info).toEqual({ name, labels, regions: { WT: wt, TC: tc, ET: et } });
-  });
-
-  it("returns a fresh object each time", () => {
-    const a = labelConvention("brats2021");
-    a.labels.push(9);
-    a.regions.WT.push(9);
-    expect(labelConvention("brats2021").labels).toEqual([1, 2, 4]);
-    expect(labelConvention("brats2021").regions.WT).toEqual([1, 2, 4]);
+describe("conventionInfo", () => {
+  it("is @brats/conventions' labelConvention", () => {
+    for (const name of LABEL_CONVENTIONS)
+      expect(conventionInfo(name)).toEqual(labelConvention(name));
   });
 
   it("rejects an unknown convention with BAD_OPTION", () => {
-    expect(codeOf(() => labelConvention("brats2019" as LabelConvention))).toBe("BAD_OPTION");
-  });
-
-  it("lists the conventions and regions in reporting order", () => {
-    expect(LABEL_CONVENTIONS).toEqual(["brats2021", "brats2023", "brats2015"]);
-    expect(REGION_NAMES).toEqual(["WT", "TC", "ET"]);
+    expect(codeOf(() => conventionInfo("brats2019" as LabelConvention))).toBe("BAD_OPTION");
   });
 });
 

@@ -1,54 +1,26 @@
-// BraTS label conventions. The label values changed between challenge years, so the convention
-// is always explicit: the same file scored under the wrong one gives silently wrong regions.
+// How label volumes are read: the convention (defined in @brats/conventions; the label values
+// changed between challenge years, so it is always explicit) and the optional label map.
+import {
+  isLabelConvention,
+  LABEL_CONVENTIONS,
+  labelConvention,
+  type ConventionInfo,
+  type LabelConvention,
+} from "@brats/conventions";
 import { MetricsError } from "./errors.js";
 
-export type LabelConvention = "brats2021" | "brats2023" | "brats2015";
-export type RegionName = "WT" | "TC" | "ET";
-
-/** The three BraTS regions in reporting order: whole tumour, tumour core, enhancing tumour. */
-export const REGION_NAMES: readonly RegionName[] = ["WT", "TC", "ET"];
-
-/** Every supported convention, default first. */
-export const LABEL_CONVENTIONS: readonly LabelConvention[] = [
-  "brats2021",
-  "brats2023",
-  "brats2015",
-];
-
-export interface ConventionInfo {
-  name: LabelConvention;
-  /** Label values scored per label, in order: brats2021 [1,2,4]; brats2023 [1,2,3]; brats2015 [1,2,3,4]. */
-  labels: number[];
-  /** brats2021: WT {1,2,4}, TC {1,4}, ET {4}; brats2023: WT {1,2,3}, TC {1,3}, ET {3};
-   *  brats2015: WT {1,2,3,4}, TC {1,3,4}, ET {4}. */
-  regions: Record<RegionName, number[]>;
-}
-
 /**
- * The labels and regions of a convention (a fresh object each call, safe to mutate).
- * - brats2021 (2017–2022): 1 necrotic/non-enhancing core, 2 oedema, 4 enhancing.
- * - brats2023: enhancing tumour moved to 3.
- * - brats2015 (2013–2016): 3 is non-enhancing core, counted in the core with 1; 4 enhancing.
- * An unknown name: BAD_OPTION.
+ * The labels and regions of a convention (@brats/conventions' `labelConvention`), with an
+ * unknown name reported as this package's MetricsError("BAD_OPTION").
  */
-export function labelConvention(name: LabelConvention): ConventionInfo {
-  switch (name) {
-    case "brats2021":
-      return { name, labels: [1, 2, 4], regions: { WT: [1, 2, 4], TC: [1, 4], ET: [4] } };
-    case "brats2023":
-      return { name, labels: [1, 2, 3], regions: { WT: [1, 2, 3], TC: [1, 3], ET: [3] } };
-    case "brats2015":
-      return {
-        name,
-        labels: [1, 2, 3, 4],
-        regions: { WT: [1, 2, 3, 4], TC: [1, 3, 4], ET: [4] },
-      };
-    default:
-      throw new MetricsError(
-        "BAD_OPTION",
-        `unknown label convention ${JSON.stringify(name)}; expected one of ${LABEL_CONVENTIONS.join(", ")}`,
-      );
+export function conventionInfo(name: LabelConvention): ConventionInfo {
+  if (!isLabelConvention(name)) {
+    throw new MetricsError(
+      "BAD_OPTION",
+      `unknown label convention ${JSON.stringify(name)}; expected one of ${LABEL_CONVENTIONS.join(", ")}`,
+    );
   }
+  return labelConvention(name);
 }
 
 /** A label value is usable when it is an integer in 0..255 (the joint histogram's range). */

@@ -7,16 +7,14 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { labelConvention, REGION_NAMES, type LabelConvention } from "@brats/conventions";
 import { describe, expect, it } from "vitest";
 import { readLabelVolume } from "./cli.js";
 import {
   computeMetrics,
   evaluateCase,
-  labelConvention,
-  REGION_NAMES,
   type CaseMetrics,
   type EvaluateOptions,
-  type LabelConvention,
   type LabelVolume,
   type MetricSet,
 } from "./index.js";

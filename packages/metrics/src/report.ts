@@ -1,7 +1,6 @@
 // The evaluation report: the document `brats-eval --json` prints and other tools (brats-infer,
 // training validation, HTML reports) write, as JSON or as one CSV row per case × region/label.
-import type { LabelConvention } from "./labels.js";
-import { REGION_NAMES } from "./labels.js";
+import { REGION_NAMES, type LabelConvention } from "@brats/conventions";
 import { METRIC_NAMES, summarizeCases } from "./summary.js";
 import type { CaseMetrics, CaseSummary, MetricSet } from "./types.js";
 

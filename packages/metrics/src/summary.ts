@@ -1,7 +1,6 @@
 // Statistics over cases, as in the BraTS ranking sheets: mean, population std, median and
 // quartiles (numpy's defaults), over finite values only.
-import { REGION_NAMES } from "./labels.js";
-import type { RegionName } from "./labels.js";
+import { REGION_NAMES, type RegionName } from "@brats/conventions";
 import { mean, percentileOfSorted, populationStd } from "./stats.js";
 import type { CaseMetrics, CaseSummary, MetricSet, Summary } from "./types.js";
 

@@ -1,5 +1,5 @@
 // Types shared by every module of @brats/metrics.
-import type { LabelConvention, RegionName } from "./labels.js";
+import type { LabelConvention, RegionName } from "@brats/conventions";
 
 /** Voxel size in mm along x, y, z (the NIfTI pixdim[1..3]). */
 export type Spacing = readonly [number, number, number];

@@ -6,6 +6,7 @@ import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as browser from "./browser.js";
 import * as node from "./index.js";
+import * as orientation from "./orientation.js";
 
 const fixtures = fileURLToPath(new URL("../test-fixtures/", import.meta.url));
 
@@ -72,5 +73,29 @@ describe("browser entry", () => {
     const code = result.outputFiles[0]!.text;
     expect(code).not.toMatch(/from\s*["']node:/);
     expect(code).toContain("readNifti");
+  });
+});
+
+describe('the "./orientation" entry', () => {
+  it("exports only what the main entry exports, the same functions", () => {
+    expect(Object.keys(orientation).length).toBeGreaterThan(5);
+    for (const [name, value] of Object.entries(orientation)) {
+      expect((node as Record<string, unknown>)[name], name).toBe(value);
+    }
+  });
+
+  it("bundles for the browser with no Node built-ins and no reader", async () => {
+    const result = await build({
+      entryPoints: [fileURLToPath(new URL("./orientation.ts", import.meta.url))],
+      bundle: true,
+      platform: "browser",
+      format: "esm",
+      write: false,
+      logLevel: "silent",
+    });
+    const code = result.outputFiles[0]!.text;
+    expect(code).not.toMatch(/from\s*["']node:/);
+    expect(code).toContain("ioOrientation");
+    expect(code).not.toContain("fflate");
   });
 });

@@ -7,12 +7,29 @@ export { NiftiError, type NiftiErrorCode } from "./errors.js";
 export {
   affineToQuaternion,
   bestAffine,
+  invertAffine,
+  multiplyAffines,
   quaternionToAffine,
   setAffine,
+  voxelSizes,
   type QformParameters,
   type SetAffineOptions,
 } from "./affine.js";
-export { asClosestCanonical, axcodes, reorient } from "./orientation.js";
+// Also the browser-safe entry "@brats/nifti/orientation", for code that needs only the maths.
+export {
+  DROPPED_AXIS_CODE,
+  applyOrientation,
+  asClosestCanonical,
+  axcodes,
+  axcodesToOrnt,
+  invOrntAffine,
+  inverseOrnt,
+  ioOrientation,
+  orntToAxcodes,
+  orntTransform,
+  reorient,
+  type Ornt,
+} from "./orientation.js";
 export type {
   Affine,
   DatatypeName,

@@ -5,6 +5,9 @@
  *
  * An orientation ("ornt") has one row [axis, flip] per voxel axis: the world (or target) axis it
  * runs along, and +1 or −1 for its direction. World axes are 0 = x (L→R), 1 = y (P→A), 2 = z (I→S).
+ *
+ * Pure maths, no Node APIs: this module is also the package's "./orientation" entry (browser-safe,
+ * for bundles that need no reader), so everything it exports is public.
  */
 import { assertAffine, multiplyAffines, setAffine, svd3, voxelSizes } from "./affine.js";
 import type { Affine, DatatypeName, NiftiHeader, NiftiImage, VoxelArray } from "./types.js";

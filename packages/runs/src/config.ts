@@ -1,7 +1,8 @@
 // How a run is trained: TrainConfig with its defaults (what brats-train's flags set), the
 // validation split it asks for and the one it made, the network it builds, and the preprocessing
 // every case it reads goes through. Types and constants only: no file is read here.
-import type { LabelConvention, Modality } from "@brats/data";
+import type { LabelConvention } from "@brats/conventions";
+import type { Modality } from "@brats/data";
 import type {
   BackendPreference,
   BratsModelPreprocessing,

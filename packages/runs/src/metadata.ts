@@ -2,11 +2,11 @@
 // checkpoint, from its config.json, the checkpoint's model.json and train-state.json.
 import { readFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
+import type { EpochRecord } from "@brats/conventions";
 import {
   MODEL_JSON,
   resolveUNet3DConfig,
   type BratsModelMetadata,
-  type EpochRecord,
   type ResolvedUNet3DConfig,
 } from "@brats/unet3d";
 import { TRAIN_PREPROCESSING, unetOptions, type TrainConfig } from "./config.js";

@@ -3,7 +3,8 @@
 import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { EpochRecord, TrainState } from "@brats/unet3d";
+import type { EpochRecord } from "@brats/conventions";
+import type { TrainState } from "@brats/unet3d";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG, type TrainConfig } from "./config.js";
 import { exportRunOnnx } from "./export.js";

@@ -83,7 +83,6 @@ export { learningRateAt, type Schedule } from "./train/schedule.js";
 export { regionDice } from "./train/validate.js";
 export { LOG_JSONL, METRICS_CSV } from "./train/log.js";
 export { OPTIMIZER_BIN, TRAIN_STATE_JSON, type TrainState } from "./train/checkpoint.js";
-export type { EpochRecord, Region, RegionScores } from "./train/conventions.js";
 export type {
   BatchSource,
   CaseScorer,
@@ -102,7 +101,6 @@ export {
   parseModelMetadata,
   type BratsModelMetadata,
   type BratsModelPreprocessing,
-  type LabelConvention,
 } from "./metadata.js";
 export {
   DEFAULT_OPSET,

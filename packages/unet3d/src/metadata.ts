@@ -3,10 +3,9 @@
  * an ONNX model's metadata_props (or next to a TF.js model), so that a single model file is enough
  * to preprocess a case, run the windows and map the outputs back to BraTS labels.
  */
+import { LABEL_CONVENTIONS, type LabelConvention } from "@brats/conventions";
 import { UNet3DError } from "./errors.js";
 import type { ResolvedUNet3DConfig } from "./model.js";
-
-export type LabelConvention = "brats2015" | "brats2021" | "brats2023";
 
 export interface BratsModelPreprocessing {
   /** Reoriented to the canonical (RAS+) axes before everything else. */
@@ -42,8 +41,6 @@ export interface BratsModelMetadata {
 
 /** The metadata_props key that holds the JSON. */
 export const BRATS_METADATA_KEY = "brats";
-
-const LABEL_CONVENTIONS: readonly LabelConvention[] = ["brats2015", "brats2021", "brats2023"];
 
 /** metadata_props holding `meta` as JSON under BRATS_METADATA_KEY (validated first). */
 export function metadataProps(meta: BratsModelMetadata): Record<string, string> {

@@ -1,12 +1,6 @@
+import { LABEL_CONVENTIONS, tumourLabels, type LabelConvention } from "@brats/conventions";
 import { describe, expect, it } from "vitest";
-import {
-  ERROR_COLORS,
-  errorStyles,
-  labelStyles,
-  regionLabels,
-  type LabelConvention,
-  type Region,
-} from "./colors.js";
+import { ERROR_COLORS, errorStyles, labelStyles, TISSUE_COLORS } from "./colors.js";
 
 const RED = [255, 0, 0];
 const GREEN = [0, 255, 0];
@@ -55,30 +49,14 @@ describe("labelStyles", () => {
     expect(labelStyles()[0]!.color).toEqual(RED);
   });
 
+  it.each(LABEL_CONVENTIONS)("%s: the conventions' labels and names, coloured by tissue", (c) => {
+    expect(labelStyles(c)).toEqual(
+      tumourLabels(c).map((l) => ({ ...l, color: [...TISSUE_COLORS[l.short]] })),
+    );
+  });
+
   it("rejects unknown conventions", () => {
     expect(() => labelStyles("brats2030" as LabelConvention)).toThrow(RangeError);
-  });
-});
-
-describe("regionLabels (as @brats/metrics scores them)", () => {
-  const table: Array<[LabelConvention, Region, number[]]> = [
-    ["brats2021", "WT", [1, 2, 4]],
-    ["brats2021", "TC", [1, 4]],
-    ["brats2021", "ET", [4]],
-    ["brats2023", "WT", [1, 2, 3]],
-    ["brats2023", "TC", [1, 3]],
-    ["brats2023", "ET", [3]],
-    ["brats2015", "WT", [1, 2, 3, 4]],
-    ["brats2015", "TC", [1, 3, 4]],
-    ["brats2015", "ET", [4]],
-  ];
-  for (const [convention, region, labels] of table) {
-    it(`${convention} ${region} = {${labels.join(", ")}}`, () => {
-      expect(regionLabels(region, convention)).toEqual(labels);
-    });
-  }
-  it("rejects unknown regions", () => {
-    expect(() => regionLabels("XX" as Region)).toThrow(RangeError);
   });
 });
 

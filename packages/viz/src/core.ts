@@ -45,21 +45,17 @@ export {
   type PercentileWindowOptions,
   type Window,
 } from "./window.js";
+// Label conventions, names and regions are @brats/conventions'; viz only colours them.
 export {
   ED_COLOR,
   ERROR_COLORS,
   ET_COLOR,
-  LABEL_CONVENTIONS,
   NCR_COLOR,
   NET_COLOR,
-  REGIONS,
-  REGION_NAMES,
+  TISSUE_COLORS,
   errorStyles,
   labelStyles,
-  regionLabels,
-  type LabelConvention,
   type LabelStyle,
-  type Region,
 } from "./colors.js";
 export {
   MAX_CONTOUR_THICKNESS,

@@ -63,7 +63,6 @@ export {
   metricBoxPlotScene,
   metricValues,
   niceTicks,
-  parseTrainingLog,
   renderMetricBoxPlotPng,
   renderMetricBoxPlotSvg,
   renderTrainingCurvesPng,
@@ -74,16 +73,13 @@ export {
   trainingCurvesScene,
   type BoxPlotOptions,
   type BoxStats,
-  type EpochRecord,
   type EvalReportLike,
   type PlotScene,
   type PlotShape,
   type RasterOptions,
-  type StepRecord,
   type TextAnchor,
   type TextBaseline,
   type TrainingCurvesOptions,
-  type TrainingLog,
 } from "./plots.js";
 // The HTML report of an inference run (browser-safe: also in @brats/viz/core).
 export {

@@ -6,6 +6,7 @@
 //   axial     seen from the feet, anterior up:      left edge R, right edge L (neurological: L, R)
 //   coronal   seen from the front, superior up:     left edge R, right edge L (neurological: L, R)
 //   sagittal  seen from the patient's left, superior up, anterior on the left (both conventions)
+import { ioOrientation, orntToAxcodes } from "@brats/nifti/orientation";
 
 /** A volume as @brats/nifti returns it: data x fastest (Fortran order), affine voxel → world RAS+ mm. */
 export interface Volume {
@@ -141,69 +142,8 @@ function linearPart(affine: readonly (readonly number[])[]): number[][] {
 }
 
 /**
- * Σₖ uₖ·vₖᵀ over the singular triplets of `m` with σₖ > tol: the closest orthogonal matrix
- * (polar factor) restricted to the non-degenerate part. One-sided Jacobi SVD: rotate pairs of
- * columns of m·V until they are orthogonal; then σₖ = |column k| and uₖ = column k / σₖ.
- */
-function orthogonalFactor(m: number[][], tolFactor: number): number[][] {
-  const a = m.map((row) => row.slice());
-  const v = [
-    [1, 0, 0],
-    [0, 1, 0],
-    [0, 0, 1],
-  ];
-  const col = (mat: number[][], k: number): number[] => [mat[0]![k]!, mat[1]![k]!, mat[2]![k]!];
-  const dot = (x: number[], y: number[]): number => x[0]! * y[0]! + x[1]! * y[1]! + x[2]! * y[2]!;
-  for (let sweep = 0; sweep < 60; sweep++) {
-    let rotated = false;
-    for (let p = 0; p < 2; p++) {
-      for (let q = p + 1; q < 3; q++) {
-        const ap = col(a, p);
-        const aq = col(a, q);
-        const alpha = dot(ap, ap);
-        const beta = dot(aq, aq);
-        const gamma = dot(ap, aq);
-        if (gamma === 0 || Math.abs(gamma) <= Number.EPSILON * Math.sqrt(alpha * beta)) continue;
-        rotated = true;
-        const zeta = (beta - alpha) / (2 * gamma);
-        const t = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
-        const c = 1 / Math.sqrt(1 + t * t);
-        const s = c * t;
-        for (const mat of [a, v]) {
-          for (let i = 0; i < 3; i++) {
-            const row = mat[i]!;
-            const xp = row[p]!;
-            const xq = row[q]!;
-            row[p] = c * xp - s * xq;
-            row[q] = s * xp + c * xq;
-          }
-        }
-      }
-    }
-    if (!rotated) break;
-  }
-  const sigma = [0, 1, 2].map((k) => Math.sqrt(dot(col(a, k), col(a, k))));
-  const tol = Math.max(...sigma) * tolFactor;
-  const r = [
-    [0, 0, 0],
-    [0, 0, 0],
-    [0, 0, 0],
-  ];
-  for (let k = 0; k < 3; k++) {
-    const s = sigma[k]!;
-    if (!(s > tol)) continue;
-    for (let i = 0; i < 3; i++) {
-      for (let j = 0; j < 3; j++) r[i]![j]! += (a[i]![k]! / s) * v[j]![k]!;
-    }
-  }
-  return r;
-}
-
-/**
- * nibabel's `io_orientation` on the 3×3 part of `affine`: for each voxel axis, [world axis,
- * ±1], or [NaN, NaN] when it maps to no world axis. Columns are normalised, the closest
- * orthogonal matrix is taken (SVD, singular values ≤ max·3·ε dropped), then voxel axes in order
- * take the world axis of largest |entry| in their column, each world axis once.
+ * nibabel's `io_orientation` (@brats/nifti's `ioOrientation`) on the 3×3 part of `affine`: for
+ * each voxel axis, [world axis, ±1], or [NaN, NaN] when it maps to no world axis. No affine: RAS.
  */
 export function voxelOrientation(affine?: readonly (readonly number[])[]): Array<[number, number]> {
   if (affine === undefined) {
@@ -213,32 +153,19 @@ export function voxelOrientation(affine?: readonly (readonly number[])[]): Array
       [2, 1],
     ];
   }
+  // Validated here for viz's messages and its 3×4 affines; the translation plays no part.
   const m = linearPart(affine);
-  for (let j = 0; j < 3; j++) {
-    const norm = Math.hypot(m[0]![j]!, m[1]![j]!, m[2]![j]!);
-    if (norm !== 0) for (let i = 0; i < 3; i++) m[i]![j]! /= norm;
-  }
-  const r = orthogonalFactor(m, 3 * Number.EPSILON);
-  const ornt: Array<[number, number]> = [];
-  for (let inAx = 0; inAx < 3; inAx++) {
-    const c = [r[0]![inAx]!, r[1]![inAx]!, r[2]![inAx]!];
-    if (c.every((x) => Math.abs(x) <= 1e-8)) {
-      ornt.push([NaN, NaN]);
-      continue;
-    }
-    let outAx = 0;
-    for (let i = 1; i < 3; i++) if (Math.abs(c[i]!) > Math.abs(c[outAx]!)) outAx = i;
-    ornt.push([outAx, c[outAx]! < 0 ? -1 : 1]);
-    r[outAx]!.fill(0);
-  }
-  return ornt;
+  return ioOrientation([
+    [m[0]![0]!, m[0]![1]!, m[0]![2]!, 0],
+    [m[1]![0]!, m[1]![1]!, m[1]![2]!, 0],
+    [m[2]![0]!, m[2]![1]!, m[2]![2]!, 0],
+    [0, 0, 0, 1],
+  ]);
 }
 
 /** Axis codes such as "RAS" or "LPS" (nibabel `aff2axcodes`), "?" for an axis mapping nowhere. */
 export function axisCodes(affine?: readonly (readonly number[])[]): string {
-  return voxelOrientation(affine)
-    .map(([axis, sign]) => (Number.isNaN(axis) ? "?" : AXIS_LETTERS[axis]![sign > 0 ? 1 : 0]))
-    .join("");
+  return orntToAxcodes(voxelOrientation(affine));
 }
 
 /**

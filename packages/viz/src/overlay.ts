@@ -46,7 +46,7 @@ function checkSlice(name: string, slice: ArrayLike<number>, base: RgbaImage): vo
 
 /**
  * 1 where `labels` equals one of `values` (default: any nonzero value), else 0: a binary mask of a
- * label slice, e.g. a region (`regionLabels("WT")`) for `errorMap`.
+ * label slice, e.g. a region (`regionLabels("WT")` of @brats/conventions) for `errorMap`.
  */
 export function labelMask(labels: ArrayLike<number>, values?: readonly number[]): Uint8Array {
   const out = new Uint8Array(labels.length);

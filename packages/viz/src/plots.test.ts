@@ -7,7 +7,6 @@ import {
   metricBoxPlotScene,
   metricValues,
   niceTicks,
-  parseTrainingLog,
   REGION_PLOT_COLORS,
   renderMetricBoxPlotPng,
   renderMetricBoxPlotSvg,
@@ -76,43 +75,7 @@ function yAxis(scene: PlotScene, panelLeft: number): (value: number) => number {
   return (v) => a.y + ((v - va) * (b.y - a.y)) / (vb - va);
 }
 
-describe("parseTrainingLog", () => {
-  it("reads step and epoch lines, skipping and counting bad ones", () => {
-    const text = [
-      '{"type":"step","epoch":1,"step":0,"loss":0.9,"lr":0.01,"time":1.5}',
-      '{"type":"step","epoch":1,"step":1,"loss":0.8}',
-      "",
-      '{"type":"epoch","epoch":1,"loss":0.85,"val":{"WT":0.7,"TC":0.6,"ET":null},"lr":0.01,"time":3}',
-      "{bad json",
-      "[1, 2]",
-      '{"type":"step","epoch":2,"step":2}',
-      '{"type":"config","lr":0.01}',
-      '{"type":"epoch","epoch":2,"loss":0.5}\r',
-      '{"type":"epoch","epoch":1,"loss":0.84,"val":{"WT":0.71}}',
-      "   ",
-    ].join("\n");
-    const log = parseTrainingLog(text);
-    expect(log.steps).toEqual([
-      { epoch: 1, step: 0, loss: 0.9, lr: 0.01, time: 1.5 },
-      { epoch: 1, step: 1, loss: 0.8 },
-    ]);
-    // the later line for epoch 1 replaces the earlier one; a null Dice is left out
-    expect(log.epochs).toEqual([
-      { epoch: 1, loss: 0.84, val: { WT: 0.71 } },
-      { epoch: 2, loss: 0.5 },
-    ]);
-    expect(log.skipped).toBe(4);
-    expect(log.skippedLines).toEqual([5, 6, 7, 8]);
-  });
-
-  it("sorts records and accepts an empty log", () => {
-    const log = parseTrainingLog(
-      '{"type":"step","epoch":2,"step":9,"loss":1}\n{"type":"step","epoch":1,"step":3,"loss":2}',
-    );
-    expect(log.steps.map((s) => s.step)).toEqual([3, 9]);
-    expect(parseTrainingLog("")).toEqual({ steps: [], epochs: [], skipped: 0, skippedLines: [] });
-  });
-});
+// parseTrainingLog moved to @brats/conventions (its tests are in conventions/src/log.test.ts).
 
 describe("axes and statistics", () => {
   it("places an epoch's steps between the previous epoch and its own", () => {

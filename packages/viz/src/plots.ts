@@ -1,8 +1,15 @@
 // Plots of a training run and of evaluation results. Each plot is first laid out as a list of simple
 // shapes (a `PlotScene`), which is then written as SVG text by our own writer or painted on a canvas
 // for PNG, so the two outputs show exactly the same picture.
+// REGIONS and Region: this file's short names for REGION_NAMES and RegionName.
+import {
+  parseTrainingLog,
+  REGION_NAMES as REGIONS,
+  type RegionName as Region,
+  type StepRecord,
+  type TrainingLog,
+} from "@brats/conventions";
 import { canvasBackend, fontSpec, type CanvasBackendChoice } from "./canvas.js";
-import { REGIONS, type Region } from "./colors.js";
 import { encodePng } from "./png.js";
 import type { RgbaImage } from "./rgba.js";
 
@@ -443,99 +450,8 @@ export const REGION_PLOT_COLORS: Record<Region, string> = {
   ET: "#e08a00",
 };
 
-export interface StepRecord {
-  epoch: number;
-  step: number;
-  loss: number;
-  lr?: number;
-  time?: number;
-}
-export interface EpochRecord {
-  epoch: number;
-  loss?: number;
-  /** Validation Dice per region; absent when the epoch was not validated. */
-  val?: Partial<Record<Region, number>>;
-  lr?: number;
-  time?: number;
-}
-export interface TrainingLog {
-  steps: StepRecord[];
-  /** One per epoch (a later line for the same epoch replaces an earlier one), ascending. */
-  epochs: EpochRecord[];
-  /** Non-blank lines that are not a valid step or epoch record (bad JSON, unknown type, missing fields). */
-  skipped: number;
-  /** 1-based numbers of the first (up to 20) skipped lines. */
-  skippedLines: number[];
-}
-
 function finite(v: unknown): v is number {
   return typeof v === "number" && Number.isFinite(v);
-}
-
-/**
- * Reads a run's log.jsonl: `{"type":"step","epoch","step","loss","lr","time"}` and
- * `{"type":"epoch","epoch","loss","val":{"WT","TC","ET"},"lr","time"}` lines. Blank lines are ignored;
- * other lines that do not parse as one of the two records are skipped and counted, never fatal
- * (a run still being written may end in half a line).
- */
-export function parseTrainingLog(text: string): TrainingLog {
-  if (typeof text !== "string")
-    throw new TypeError("a training log is the text of a log.jsonl file");
-  const steps: StepRecord[] = [];
-  const epochs = new Map<number, EpochRecord>();
-  let skipped = 0;
-  const skippedLines: number[] = [];
-  const skip = (line: number) => {
-    skipped++;
-    if (skippedLines.length < 20) skippedLines.push(line);
-  };
-  const lines = text.split(/\r?\n/);
-  lines.forEach((line, i) => {
-    if (line.trim() === "") return;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      skip(i + 1);
-      return;
-    }
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      skip(i + 1);
-      return;
-    }
-    const r = value as Record<string, unknown>;
-    const extras = (record: { lr?: number; time?: number }) => {
-      if (finite(r.lr)) record.lr = r.lr;
-      if (finite(r.time)) record.time = r.time;
-    };
-    if (r.type === "step" && finite(r.epoch) && finite(r.step) && finite(r.loss)) {
-      const record: StepRecord = { epoch: r.epoch, step: r.step, loss: r.loss };
-      extras(record);
-      steps.push(record);
-    } else if (r.type === "epoch" && finite(r.epoch)) {
-      const record: EpochRecord = { epoch: r.epoch };
-      if (finite(r.loss)) record.loss = r.loss;
-      extras(record);
-      if (typeof r.val === "object" && r.val !== null) {
-        const val: Partial<Record<Region, number>> = {};
-        for (const region of REGIONS) {
-          const d = (r.val as Record<string, unknown>)[region];
-          if (finite(d)) val[region] = d;
-        }
-        if (Object.keys(val).length > 0) record.val = val;
-      }
-      epochs.set(r.epoch, record);
-    } else {
-      skip(i + 1);
-    }
-  });
-  steps.sort((a, b) => a.epoch - b.epoch || a.step - b.step);
-  return {
-    steps,
-    epochs: [...epochs.values()].sort((a, b) => a.epoch - b.epoch),
-    skipped,
-    skippedLines,
-  };
 }
 
 export interface TrainingCurvesOptions {

@@ -1,6 +1,6 @@
 // The options of the high-level renderers (render.ts): what every renderer takes, and each one's own.
 import type { CanvasBackendChoice } from "./canvas.js";
-import type { LabelConvention, Region } from "./colors.js";
+import type { LabelConvention, RegionName } from "@brats/conventions";
 import type { Convention, Plane, Volume } from "./orient.js";
 import type { OverlayMode } from "./overlay.js";
 import type { Window } from "./window.js";
@@ -65,7 +65,7 @@ export interface RenderComparisonOptions extends DisplayOptions {
   /** Default the slice with the largest ground-truth tumour area (the prediction's when the ground truth is empty). */
   index?: number;
   /** Region of the error map (default "WT"). */
-  region?: Region;
+  region?: RegionName;
   /** Remaps prediction labels only (after which `labelMap` does not apply to it). */
   predLabelMap?: Record<number, number>;
   /** Panel titles (default "Ground truth", "Prediction"). */

@@ -3,7 +3,8 @@
 // RgbaImage; the ...Png variants encode it. Inputs are plain {data, shape, spacing, affine} objects
 // (what @brats/nifti returns, with intensities scaled), so no other @brats package is needed.
 // Options are in render-options.ts; cutting and cropping one slice in render-slice.ts.
-import { errorStyles, labelStyles, regionLabels, type LabelConvention } from "./colors.js";
+import { regionLabels, type LabelConvention } from "@brats/conventions";
+import { errorStyles, labelStyles } from "./colors.js";
 import { composeFigure, type FigureOptions, type LegendItem, type Panel } from "./compose.js";
 import { PLANES, type Plane, type SliceGeometry, type Volume } from "./orient.js";
 import { errorMap, labelMask } from "./overlay.js";

@@ -2,8 +2,13 @@
 // median rows, and one section per case with its overlay pictures, volumes, time and output link.
 // Browser-safe (no Node APIs): images are inlined as data: URIs and a Content-Security-Policy
 // forbids every external request, so the page can be mailed or archived as one file.
-import { LABEL_CONVENTIONS, REGIONS, labelStyles } from "./colors.js";
-import type { LabelConvention, Region } from "./colors.js";
+import {
+  isLabelConvention,
+  REGION_NAMES,
+  type LabelConvention,
+  type RegionName,
+} from "@brats/conventions";
+import { labelStyles } from "./colors.js";
 
 /** The metrics shown in the report's table, per region. */
 export type ReportMetricName = "dice" | "hd95" | "sensitivity" | "specificity" | "precision";
@@ -21,7 +26,7 @@ export const REPORT_METRICS: readonly ReportMetricName[] = [
  * ignored; `volumeGtMl` is shown beside the predicted volume). null or non-finite = undefined value.
  */
 export type ReportMetrics = Partial<
-  Record<Region, Partial<Record<ReportMetricName | "volumeGtMl", number | null>>>
+  Record<RegionName, Partial<Record<ReportMetricName | "volumeGtMl", number | null>>>
 >;
 
 /** A PNG picture: the bytes, or their base64 text (no data: prefix). */
@@ -48,7 +53,7 @@ export interface ReportCase {
   /** Wall time of the case in seconds. */
   seconds?: number | null;
   /** Predicted volume per region in mL. */
-  volumesMl?: Partial<Record<Region, number | null>> | null;
+  volumesMl?: Partial<Record<RegionName, number | null>> | null;
   /** Present when the case has ground truth. */
   metrics?: ReportMetrics | null;
   /** Overlay pictures, in order. */
@@ -252,7 +257,7 @@ function link(target: string | null | undefined, text: string): string {
   return href === null ? escapeHtml(text) : `<a href="${escapeHtml(href)}">${escapeHtml(text)}</a>`;
 }
 
-function metricValue(c: ReportCase, region: Region, metric: ReportMetricName): number | null {
+function metricValue(c: ReportCase, region: RegionName, metric: ReportMetricName): number | null {
   return finite(c.metrics?.[region]?.[metric]);
 }
 
@@ -265,23 +270,23 @@ function metricsTable(cases: readonly ReportCase[]): string {
     return `<p class="note" id="no-metrics">No case has ground truth: no metrics.</p>`;
   }
   const head1 = REPORT_METRICS.map(
-    (m) => `<th colspan="${REGIONS.length}" scope="colgroup">${METRIC_HEADINGS[m]}</th>`,
+    (m) => `<th colspan="${REGION_NAMES.length}" scope="colgroup">${METRIC_HEADINGS[m]}</th>`,
   ).join("");
   const head2 = REPORT_METRICS.map(() =>
-    REGIONS.map((r) => `<th scope="col">${r}</th>`).join(""),
+    REGION_NAMES.map((r) => `<th scope="col">${r}</th>`).join(""),
   ).join("");
-  const cell = (metric: ReportMetricName, region: Region, value: number | null, extra = "") =>
+  const cell = (metric: ReportMetricName, region: RegionName, value: number | null, extra = "") =>
     `<td data-metric="${metric}" data-region="${region}"${extra}>${formatMetric(metric, value)}</td>`;
   const rows = scored.map(({ c, anchor }) => {
     const cells = REPORT_METRICS.map((m) =>
-      REGIONS.map((r) => cell(m, r, metricValue(c, r, m))).join(""),
+      REGION_NAMES.map((r) => cell(m, r, metricValue(c, r, m))).join(""),
     ).join("");
     const name = `<a href="#${anchor}">${escapeHtml(c.id)}</a>`;
     return `<tr data-case="${escapeHtml(c.id)}"><th scope="row">${name}</th>${cells}</tr>`;
   });
   const summaryRow = (name: "mean" | "median", f: (v: number[]) => number | null) => {
     const cells = REPORT_METRICS.map((m) =>
-      REGIONS.map((r) => {
+      REGION_NAMES.map((r) => {
         const values = scored.map(({ c }) => metricValue(c, r, m)).filter((v) => v !== null);
         return cell(m, r, f(values), ` data-n="${values.length}"`);
       }).join(""),
@@ -324,8 +329,8 @@ function caseSection(c: ReportCase, id: string, index: number): string {
       c.skipped === true ? " (done by an earlier run)" : ""
     }</dd>`,
   );
-  const hasGt = REGIONS.some((r) => finite(c.metrics?.[r]?.volumeGtMl) !== null);
-  const volumeRows = REGIONS.map(
+  const hasGt = REGION_NAMES.some((r) => finite(c.metrics?.[r]?.volumeGtMl) !== null);
+  const volumeRows = REGION_NAMES.map(
     (r) =>
       `<tr data-region="${r}"><th scope="row">${r}</th><td class="pred">${formatNumber(
         c.volumesMl?.[r],
@@ -384,7 +389,7 @@ export function renderReportHtml(report: InferenceReport): string {
   if (!Array.isArray(report.cases)) throw new TypeError("report.cases must be an array");
   if (!Array.isArray(report.models)) throw new TypeError("report.models must be an array");
   const convention = report.labelConvention ?? "brats2021";
-  if (!LABEL_CONVENTIONS.includes(convention)) {
+  if (!isLabelConvention(convention)) {
     throw new TypeError(`unknown label convention ${JSON.stringify(convention)}`);
   }
   const title = report.title ?? "Segmentation report";

@@ -4,7 +4,7 @@ import { planeAxis, volumeDims, type Plane, type Volume } from "./orient.js";
 /**
  * Number of tumour voxels in each slice of `labels` in `plane` (indexed like `sliceGeometry`'s
  * `index`, along the plane's normal voxel axis), in one pass over the first 3D volume. Tumour is
- * any nonzero value, or the values in `values` (e.g. `regionLabels("ET")`).
+ * any nonzero value, or the values in `values` (e.g. `regionLabels("ET")` of @brats/conventions).
  */
 export function tumourAreas(
   labels: Volume,

@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { UNet3DError } from "../errors.js";
 import { saveModel } from "../io.js";
-import type { EpochRecord } from "./conventions.js";
+import type { EpochRecord } from "@brats/conventions";
 import type { LogSizes } from "./log.js";
 import { momentTensors, type Adam } from "./optimizer.js";
 import type { StopReason } from "./options.js";

@@ -2,7 +2,7 @@
 // epoch). Checkpoints record their byte sizes, so a resume cuts off what later steps wrote.
 import { appendFile, stat, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { EpochRecord } from "./conventions.js";
+import type { EpochRecord } from "@brats/conventions";
 
 export const LOG_JSONL = "log.jsonl";
 export const METRICS_CSV = "metrics.csv";

@@ -19,7 +19,7 @@ import {
   type SeededDropout,
   type TrainState,
 } from "./checkpoint.js";
-import type { EpochRecord, RegionScores } from "./conventions.js";
+import type { EpochRecord, RegionScores } from "@brats/conventions";
 import { RunLog } from "./log.js";
 import { createAdam, disposeAdam, type Adam, type AdamOptions } from "./optimizer.js";
 import {

@@ -6,7 +6,7 @@
 import type * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { UNet3DError } from "../errors.js";
-import type { EpochRecord, RegionScores } from "./conventions.js";
+import type { EpochRecord, RegionScores } from "@brats/conventions";
 import type { Schedule } from "./schedule.js";
 
 /** A batch of training patches, channels-last (PatchLoader's Batch has these fields). */

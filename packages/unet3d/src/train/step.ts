@@ -5,7 +5,7 @@ import type * as tfl from "@tensorflow/tfjs-layers";
 import { UNet3DError } from "../errors.js";
 import { diceCELoss, regionDiceBCELoss } from "../losses.js";
 import { unet3dConfigOf } from "../model.js";
-import { inRegion } from "./conventions.js";
+import { classInRegion } from "@brats/conventions";
 import { applyAdam, type Adam, type AdamOptions } from "./optimizer.js";
 import type { TrainBatch, TrainOptions } from "./options.js";
 
@@ -59,9 +59,9 @@ function targetTensor(
       }
       y[v * k + c] = 1;
     } else {
-      y[v * 3] = Number(inRegion(c, "WT"));
-      y[v * 3 + 1] = Number(inRegion(c, "TC"));
-      y[v * 3 + 2] = Number(inRegion(c, "ET"));
+      y[v * 3] = Number(classInRegion(c, "WT"));
+      y[v * 3 + 1] = Number(classInRegion(c, "TC"));
+      y[v * 3 + 2] = Number(classInRegion(c, "ET"));
     }
   }
   return tf.tensor5d(y, [b, d, h, w, k]);

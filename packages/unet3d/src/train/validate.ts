@@ -2,7 +2,7 @@
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { UNet3DError } from "../errors.js";
 import { predictVolume } from "../inference.js";
-import { inRegion, type RegionScores } from "./conventions.js";
+import { classInRegion, type RegionScores } from "@brats/conventions";
 import type { TrainEvent, ValidationCase, ValidationOptions } from "./options.js";
 
 /**
@@ -21,8 +21,8 @@ export function regionDice(prediction: ArrayLike<number>, truth: ArrayLike<numbe
     let inter = 0;
     let sum = 0;
     for (let i = 0; i < truth.length; i++) {
-      const p = inRegion(prediction[i]!, region);
-      const t = inRegion(truth[i]!, region);
+      const p = classInRegion(prediction[i]!, region);
+      const t = classInRegion(truth[i]!, region);
       if (p && t) inter++;
       sum += Number(p) + Number(t);
     }

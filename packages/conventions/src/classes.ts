@@ -1,65 +1,69 @@
-// BraTS label conventions and the model's class indices. The label values changed between challenge
-// years, so the convention is always explicit (as in @brats/metrics): the same file read under the
-// wrong one gives silently wrong classes.
-import { DataError } from "./errors.js";
-
-export type LabelConvention = "brats2021" | "brats2023" | "brats2015";
-export type RegionName = "WT" | "TC" | "ET";
-
-/** Every supported convention, default first. */
-export const LABEL_CONVENTIONS: readonly LabelConvention[] = [
-  "brats2021",
-  "brats2023",
-  "brats2015",
-];
+// The four classes a model predicts and how they map to and from BraTS label values. Class indices
+// are the same for every convention; only the label values differ.
+import { ConventionsError } from "./errors.js";
+import {
+  DEFAULT_LABEL_CONVENTION,
+  tumourLabels,
+  type LabelConvention,
+  type TissueCode,
+} from "./labels.js";
+import { labelConvention } from "./regions.js";
 
 /** The four classes a model predicts, by index. */
 export const CLASS_NAMES: readonly string[] = ["background", "necrotic core", "edema", "enhancing"];
 export const NUM_CLASSES = 4;
 
-/** Marks a label value that has no class in a convention. */
-const NO_CLASS = 255;
+/** Marks a label value that has no class in a convention (in {@link labelToClassTable}). */
+export const NO_CLASS = 255;
 
-function checkConvention(convention: unknown): asserts convention is LabelConvention {
-  if (!LABEL_CONVENTIONS.includes(convention as LabelConvention)) {
-    throw new DataError(
-      "BAD_OPTION",
-      `unknown label convention ${JSON.stringify(convention)}; expected one of ${LABEL_CONVENTIONS.join(", ")}`,
-    );
-  }
-}
+/** The class of each tissue: brats2015's non-enhancing core joins the necrotic core. */
+const TISSUE_CLASS: Readonly<Record<TissueCode, number>> = { NCR: 1, NET: 1, ED: 2, ET: 3 };
 
 /**
  * The label value written for each class 0..3:
  * brats2021 (2017–2022) [0, 1, 2, 4]; brats2023 [0, 1, 2, 3] (enhancing moved to 3);
  * brats2015 [0, 1, 2, 4] (its label 3, non-enhancing core, is read as class 1 and never written).
  */
-export function classLabels(convention: LabelConvention = "brats2021"): number[] {
-  checkConvention(convention);
-  return convention === "brats2023" ? [0, 1, 2, 3] : [0, 1, 2, 4];
+export function classLabels(convention: LabelConvention = DEFAULT_LABEL_CONVENTION): number[] {
+  const out = [0, 0, 0, 0];
+  // NET comes after NCR in value order, so class 1 keeps NCR's value.
+  for (const { value, short } of tumourLabels(convention)) {
+    if (short !== "NET") out[TISSUE_CLASS[short]] = value;
+  }
+  return out;
 }
 
-/** `table[label]` = class index, or 255 where the label has no class. */
-export function labelToClassTable(convention: LabelConvention = "brats2021"): Uint8Array {
+/** `table[label]` = class index, or NO_CLASS (255) where the label has no class. 256 entries. */
+export function labelToClassTable(
+  convention: LabelConvention = DEFAULT_LABEL_CONVENTION,
+): Uint8Array {
   const table = new Uint8Array(256).fill(NO_CLASS);
-  classLabels(convention).forEach((label, cls) => (table[label] = cls));
-  if (convention === "brats2015") table[3] = 1;
+  table[0] = 0;
+  for (const { value, short } of tumourLabels(convention)) table[value] = TISSUE_CLASS[short];
   return table;
 }
 
-function badLabel(value: number, index: number, convention: LabelConvention): DataError {
-  return new DataError(
+function badLabel(value: number, index: number, convention: LabelConvention): ConventionsError {
+  return new ConventionsError(
     "BAD_LABELS",
-    `label ${value} at voxel ${index} is not a ${convention} label (expected ${
-      convention === "brats2015" ? "0, 1, 2, 3, 4" : classLabels(convention).join(", ")
-    })`,
+    `label ${value} at voxel ${index} is not a ${convention} label (expected ${[
+      0,
+      ...labelConvention(convention).labels,
+    ].join(", ")})`,
+  );
+}
+
+function badClass(cls: number, index: number): ConventionsError {
+  return new ConventionsError(
+    "BAD_LABELS",
+    `class ${cls} at voxel ${index} is not a class index 0..3`,
   );
 }
 
 /** Label values → class indices 0..3. A value outside the convention: BAD_LABELS naming the voxel. */
 export function labelsToClasses(
   labels: ArrayLike<number>,
-  convention: LabelConvention = "brats2021",
+  convention: LabelConvention = DEFAULT_LABEL_CONVENTION,
 ): Uint8Array {
   const table = labelToClassTable(convention);
   const out = new Uint8Array(labels.length);
@@ -76,16 +80,14 @@ export function labelsToClasses(
 /** Class indices 0..3 → label values of the convention. A class outside 0..3: BAD_LABELS. */
 export function classesToLabels(
   classes: ArrayLike<number>,
-  convention: LabelConvention = "brats2021",
+  convention: LabelConvention = DEFAULT_LABEL_CONVENTION,
 ): Uint8Array {
-  const labels = classLabels(convention);
+  const labels = classLabels(convention); // also checks the convention
   const out = new Uint8Array(classes.length);
   for (let i = 0; i < classes.length; i++) {
     const cls = classes[i]!;
     const label = Number.isInteger(cls) ? labels[cls] : undefined;
-    if (label === undefined) {
-      throw new DataError("BAD_LABELS", `class ${cls} at voxel ${i} is not a class index 0..3`);
-    }
+    if (label === undefined) throw badClass(cls, i);
     out[i] = label;
   }
   return out;
@@ -109,9 +111,7 @@ export function classRegionMasks(classes: ArrayLike<number>): RegionMasks {
   for (let i = 0; i < n; i++) {
     const cls = classes[i]!;
     if (cls === 0) continue;
-    if (cls !== 1 && cls !== 2 && cls !== 3) {
-      throw new DataError("BAD_LABELS", `class ${cls} at voxel ${i} is not a class index 0..3`);
-    }
+    if (cls !== 1 && cls !== 2 && cls !== 3) throw badClass(cls, i);
     WT[i] = 1;
     if (cls !== 2) TC[i] = 1;
     if (cls === 3) ET[i] = 1;
@@ -125,7 +125,7 @@ export function classRegionMasks(classes: ArrayLike<number>): RegionMasks {
  */
 export function regionMasks(
   labels: ArrayLike<number>,
-  convention: LabelConvention = "brats2021",
+  convention: LabelConvention = DEFAULT_LABEL_CONVENTION,
 ): RegionMasks {
   return classRegionMasks(labelsToClasses(labels, convention));
 }

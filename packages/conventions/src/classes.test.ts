@@ -1,23 +1,55 @@
 import { describe, expect, it } from "vitest";
-import { DataError } from "./errors.js";
 import {
+  CLASS_NAMES,
   classLabels,
   classRegionMasks,
   classesToLabels,
+  labelToClassTable,
   labelsToClasses,
+  NO_CLASS,
+  NUM_CLASSES,
   regionMasks,
-  type LabelConvention,
-} from "./labels.js";
+} from "./classes.js";
+import { LABEL_CONVENTIONS, type LabelConvention } from "./labels.js";
+import { classInRegion, labelConvention, labelInRegion, REGION_NAMES } from "./regions.js";
+import { codeOf } from "./test-utils.js";
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(DataError);
-    return (error as DataError).code;
-  }
-  return undefined;
-}
+describe("class maps", () => {
+  it("has four classes", () => {
+    expect(CLASS_NAMES).toEqual(["background", "necrotic core", "edema", "enhancing"]);
+    expect(NUM_CLASSES).toBe(CLASS_NAMES.length);
+  });
+
+  it.each<[LabelConvention, number[], Record<number, number>]>([
+    ["brats2021", [0, 1, 2, 4], { 0: 0, 1: 1, 2: 2, 4: 3 }],
+    ["brats2023", [0, 1, 2, 3], { 0: 0, 1: 1, 2: 2, 3: 3 }],
+    // 2015's non-enhancing core (3) is read as the necrotic core and never written
+    ["brats2015", [0, 1, 2, 4], { 0: 0, 1: 1, 2: 2, 3: 1, 4: 3 }],
+  ])("%s: classes → labels %j, labels → classes %j", (convention, labels, classOf) => {
+    expect(classLabels(convention)).toEqual(labels);
+    const table = labelToClassTable(convention);
+    expect(table).toHaveLength(256);
+    const mapped: Record<number, number> = {};
+    table.forEach((cls, label) => {
+      if (cls !== NO_CLASS) mapped[label] = cls;
+    });
+    expect(mapped).toEqual(classOf);
+  });
+
+  it.each(LABEL_CONVENTIONS)(
+    "%s: a label is in a region exactly when its class is",
+    (convention) => {
+      const table = labelToClassTable(convention);
+      for (const label of [0, ...labelConvention(convention).labels]) {
+        for (const region of REGION_NAMES) {
+          expect(labelInRegion(label, region, convention), `${label} ${region}`).toBe(
+            classInRegion(table[label]!, region),
+          );
+        }
+      }
+    },
+  );
+});
 
 describe("labelsToClasses / classesToLabels", () => {
   const cases: Array<{
@@ -74,6 +106,13 @@ describe("labelsToClasses / classesToLabels", () => {
     },
   );
 
+  it("names the voxel and the expected labels", () => {
+    expect(() => labelsToClasses([0, 0, 5], "brats2015")).toThrow(
+      "label 5 at voxel 2 is not a brats2015 label (expected 0, 1, 2, 3, 4)",
+    );
+    expect(() => labelsToClasses([3])).toThrow("expected 0, 1, 2, 4)");
+  });
+
   it.each([4, -1, 0.5, 255])("rejects class %s (BAD_LABELS)", (cls) => {
     expect(codeOf(() => classesToLabels([cls]))).toBe("BAD_LABELS");
     expect(codeOf(() => classRegionMasks([cls]))).toBe("BAD_LABELS");
@@ -82,11 +121,12 @@ describe("labelsToClasses / classesToLabels", () => {
   it("rejects an unknown convention (BAD_OPTION)", () => {
     expect(codeOf(() => labelsToClasses([0], "brats2019" as LabelConvention))).toBe("BAD_OPTION");
     expect(codeOf(() => classesToLabels([0], "x" as LabelConvention))).toBe("BAD_OPTION");
+    expect(codeOf(() => labelToClassTable("x" as LabelConvention))).toBe("BAD_OPTION");
   });
 });
 
 describe("regionMasks", () => {
-  // Hand-computed from the conventions' region definitions (as in @brats/metrics).
+  // Hand-computed from the conventions' region definitions.
   const cases: Array<{
     convention: LabelConvention;
     labels: number[];

@@ -1,0 +1,3 @@
+import { bratsProject } from "../../vitest.shared";
+
+export default bratsProject("conventions", 60_000);
