@@ -53,7 +53,7 @@ module.exports = {
       severity: "error",
       comment:
         "@brats/conventions is dependency-free and browser-safe: no @brats/*, no node:*, no npm package.",
-      from: { path: "^packages/conventions/", pathNot: TEST },
+      from: { path: "^packages/conventions/src/", pathNot: TEST },
       to: { pathNot: "^packages/conventions/" },
     },
     {
