@@ -116,6 +116,7 @@ describe("changesets: pending changesets and `changeset version` in a throwaway 
       "@brats/data",
       "@brats/metrics",
       "@brats/nifti",
+      "@brats/runs",
       "@brats/unet3d",
       "@brats/viz",
     ]);
