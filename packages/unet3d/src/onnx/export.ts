@@ -9,7 +9,7 @@
  * (graph.ts holds what they share) and encode.ts writes the ModelProto with our own protobuf writer
  * (proto.ts) and the named field numbers of schema.ts.
  */
-import { rename, rm, writeFile } from "node:fs/promises";
+import { writeAtomic } from "@brats/kit/fs";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { UNet3DError } from "../errors.js";
 import { LAYER_CONVERTERS } from "./convert.js";
@@ -189,19 +189,16 @@ export function exportOnnx(model: tfl.LayersModel, opts: ExportOnnxOptions = {})
   });
 }
 
-/** exportOnnx() written to `path` atomically (a temporary file renamed into place). */
+/** exportOnnx() written to `path` atomically (@brats/kit/fs writeAtomic: temp file, fsync, rename). */
 export async function saveOnnx(
   model: tfl.LayersModel,
   path: string,
   opts: ExportOnnxOptions = {},
 ): Promise<void> {
   const bytes = exportOnnx(model, opts);
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
   try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, path);
+    await writeAtomic(path, bytes);
   } catch (cause) {
-    await rm(tmp, { force: true });
     throw new UNet3DError("IO", `cannot write ${path}: ${(cause as Error).message}`, { cause });
   }
 }

@@ -1,8 +1,9 @@
 // The checkpoint folders `last` and `best`: the model (saveModel), the Adam moments
 // (optimizer.bin, float32, m of every variable then v) and train-state.json (TrainState), which
 // together hold everything a resume needs. Saved whole into a temporary folder and swapped in.
-import { readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { previousDirOf, writeAtomicDir } from "@brats/kit/fs";
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { UNet3DError } from "../errors.js";
@@ -81,7 +82,7 @@ async function exists(path: string): Promise<boolean> {
 export async function findCheckpoint(outDir: string, name: CheckpointName): Promise<string | null> {
   const dir = join(outDir, name);
   if (await exists(join(dir, TRAIN_STATE_JSON))) return dir;
-  const old = `${dir}.old`;
+  const old = previousDirOf(dir);
   if (await exists(join(old, TRAIN_STATE_JSON))) return old;
   return null;
 }
@@ -123,20 +124,15 @@ export async function saveCheckpoint(
   adam: Adam,
   state: TrainState,
 ): Promise<void> {
-  // Written whole into a temp folder, then swapped in by renames: a crash leaves either the old
-  // checkpoint or the new one, never a model from one step with the optimizer of another.
-  // (The atomic folder write of train/; findCheckpoint reads what a crash may leave.)
-  const dir = join(outDir, name);
-  const tmp = join(outDir, `${name}.tmp-${process.pid}`);
-  const old = `${dir}.old`;
-  await rm(tmp, { recursive: true, force: true });
-  await saveModel(model, tmp);
-  await writeFile(join(tmp, OPTIMIZER_BIN), await momentBytes(adam));
-  await writeFile(join(tmp, TRAIN_STATE_JSON), JSON.stringify(state, null, 2) + "\n");
-  await rm(old, { recursive: true, force: true });
-  if (await exists(dir)) await rename(dir, old);
-  await rename(tmp, dir);
-  await rm(old, { recursive: true, force: true });
+  // Written whole into a temp folder, then swapped in (writeAtomicDir): a crash leaves either the
+  // old checkpoint or the new one, never a model from one step with the optimizer of another;
+  // findCheckpoint reads what a crash may leave.
+  const moments = await momentBytes(adam);
+  await writeAtomicDir(join(outDir, name), async (tmp) => {
+    await saveModel(model, tmp);
+    await writeFile(join(tmp, OPTIMIZER_BIN), moments);
+    await writeFile(join(tmp, TRAIN_STATE_JSON), JSON.stringify(state, null, 2) + "\n");
+  });
 }
 
 /** Loads optimizer.bin of checkpoint `dir` into the moments; BAD_CONFIG / BAD_MODEL on mismatch. */

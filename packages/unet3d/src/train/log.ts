@@ -1,8 +1,13 @@
-// The run's logs: log.jsonl (one JSON line per step and per epoch) and metrics.csv (one row per
-// epoch). Checkpoints record their byte sizes, so a resume cuts off what later steps wrote.
+// The run's logs: log.jsonl (one JSON line per step and per epoch, in @brats/conventions' format)
+// and metrics.csv (one row per epoch). Checkpoints record their byte sizes, so a resume cuts off what later steps wrote.
 import { appendFile, stat, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { EpochRecord } from "@brats/conventions";
+import {
+  formatEpochLine,
+  formatStepLine,
+  type EpochRecord,
+  type StepRecord,
+} from "@brats/conventions";
 
 export const LOG_JSONL = "log.jsonl";
 export const METRICS_CSV = "metrics.csv";
@@ -12,15 +17,6 @@ const CSV_HEADER = "epoch,loss,lr,val_WT,val_TC,val_ET,val_mean,time\n";
 export interface LogSizes {
   logBytes: number;
   csvBytes: number;
-}
-
-/** A log.jsonl step line, without its "type". */
-export interface StepRecord {
-  epoch: number;
-  step: number;
-  loss: number;
-  lr: number;
-  time: number;
 }
 
 async function fileSize(path: string): Promise<number> {
@@ -73,18 +69,13 @@ export class RunLog {
     return { logBytes: await fileSize(this.logPath), csvBytes: await fileSize(this.csvPath) };
   }
 
-  async step(r: StepRecord): Promise<void> {
-    const { epoch, step, loss, lr, time } = r;
-    await appendFile(
-      this.logPath,
-      JSON.stringify({ type: "step", epoch, step, loss, lr, time }) + "\n",
-    );
+  // The line formats are @brats/conventions' (the one home of log.jsonl, which viz parses).
+  async step(r: Required<StepRecord>): Promise<void> {
+    await appendFile(this.logPath, formatStepLine(r));
   }
 
   async epoch(record: EpochRecord): Promise<void> {
-    // Unvalidated epochs have no "val" key (issue 4's format).
-    const line = record.val === null ? { ...record, val: undefined } : record;
-    await appendFile(this.logPath, JSON.stringify({ type: "epoch", ...line }) + "\n");
+    await appendFile(this.logPath, formatEpochLine(record));
     await appendFile(this.csvPath, csvRow(record));
   }
 }
