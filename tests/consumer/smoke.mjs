@@ -107,8 +107,7 @@ result.viz = {
 };
 
 // @brats/unet3d: a small U-Net on the cpu backend, sliding-window probabilities over a volume.
-const backend = await unet3d.selectBackend("cpu");
-unet3d.registerBratsLayers();
+const backend = await unet3d.setupTfjs({ backend: "cpu" });
 const model = unet3d.createUNet3D({
   modalities: ["flair", "t1ce"],
   baseFilters: 4,
