@@ -117,59 +117,15 @@ export async function loadOnnxModel(
   source: string | Uint8Array,
   opts: LoadOnnxOptions = {},
 ): Promise<OnnxModel> {
-  const requested = opts.executionProviders ?? ["cpu"];
-  if (requested.length === 0 || !requested.every((p) => p === "cpu" || p === "cuda")) {
-    throw new UNet3DError(
-      "BAD_CONFIG",
-      `executionProviders must list "cpu" and/or "cuda", got ${JSON.stringify(requested)}`,
-    );
-  }
+  const requested = checkedProviders(opts);
   const threads = opts.threads;
-  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
-    throw new UNet3DError("BAD_CONFIG", `threads must be a positive integer, got ${threads}`);
-  }
-  let bytes: Uint8Array;
-  if (typeof source === "string") {
-    try {
-      bytes = new Uint8Array(await readFile(source));
-    } catch (cause) {
-      throw new UNet3DError("IO", `cannot read ${source}: ${(cause as Error).message}`, { cause });
-    }
-  } else {
-    bytes = source;
-  }
+  const bytes = await modelBytes(source);
   const info = readOnnxModelInfo(bytes);
   const metadata =
     info.props[BRATS_METADATA_KEY] === undefined ? null : parseModelMetadata(info.props);
 
   const ort = await importOrt();
-  const notes: string[] = [];
-  let providers: OnnxExecutionProvider[] = [...new Set(requested)];
-  let session: Ort.InferenceSession | null = null;
-  if (providers.includes("cuda")) {
-    try {
-      session = await ort.InferenceSession.create(bytes, sessionOptions(providers, threads, true));
-    } catch (cause) {
-      const reason = (cause as Error).message.split("\n")[0]!.slice(0, 200);
-      providers = ["cpu"];
-      notes.push(`CUDA execution provider unavailable (${reason}); running on cpu`);
-    }
-  }
-  if (session === null) {
-    if (!providers.includes("cpu")) providers.push("cpu");
-    try {
-      session = await ort.InferenceSession.create(bytes, sessionOptions(providers, threads, false));
-    } catch (cause) {
-      throw new UNet3DError(
-        "ONNX_RUNTIME",
-        `onnxruntime rejected the model: ${(cause as Error).message}`,
-        {
-          cause,
-        },
-      );
-    }
-  }
-  const live = session;
+  const { session: live, providers, notes } = await createSession(ort, bytes, requested, threads);
   if (!live.inputNames.includes(ONNX_INPUT_NAME) || !live.outputNames.includes(ONNX_OUTPUT_NAME)) {
     await live.release();
     throw new UNet3DError(
@@ -192,67 +148,7 @@ export async function loadOnnxModel(
     outputChannels,
     async predictWindows(input, shape) {
       if (disposed) throw new UNet3DError("BAD_CONFIG", "predictWindows on a disposed OnnxModel");
-      if (
-        !Array.isArray(shape) ||
-        shape.length !== 5 ||
-        !shape.every((d) => Number.isInteger(d) && d >= 1)
-      ) {
-        throw new UNet3DError(
-          "SHAPE_MISMATCH",
-          `window shape must be [N, D, H, W, C], got ${JSON.stringify(shape)}`,
-        );
-      }
-      const [n, d, h, w, c] = shape;
-      const spatial = d * h * w;
-      if (!(input instanceof Float32Array) || input.length !== n * spatial * c) {
-        throw new UNet3DError(
-          "SHAPE_MISMATCH",
-          `windows must be a Float32Array of ${n * spatial * c} values for shape [${shape.join(",")}]`,
-        );
-      }
-      if (inputChannels !== null && c !== inputChannels) {
-        throw new UNet3DError(
-          "SHAPE_MISMATCH",
-          `the model takes ${inputChannels} channels, got ${c}`,
-        );
-      }
-      const feed = new ort.Tensor("float32", transposeChannels(input, n, spatial, c, false), [
-        n,
-        c,
-        d,
-        h,
-        w,
-      ]);
-      let result: Ort.InferenceSession.ReturnType;
-      try {
-        result = await live.run({ [ONNX_INPUT_NAME]: feed });
-      } catch (cause) {
-        throw new UNet3DError("ONNX_RUNTIME", `onnxruntime failed: ${(cause as Error).message}`, {
-          cause,
-        });
-      } finally {
-        feed.dispose();
-      }
-      const out = result[ONNX_OUTPUT_NAME]!;
-      try {
-        const dims = out.dims;
-        if (
-          out.type !== "float32" ||
-          dims.length !== 5 ||
-          dims[0] !== n ||
-          dims[2] !== d ||
-          dims[3] !== h ||
-          dims[4] !== w
-        ) {
-          throw new UNet3DError(
-            "SHAPE_MISMATCH",
-            `the model returned ${out.type} [${dims.join(",")}] for windows [${n},${c},${d},${h},${w}]`,
-          );
-        }
-        return transposeChannels(out.data as Float32Array, n, spatial, dims[1]!, true);
-      } finally {
-        for (const v of Object.values(result)) v.dispose();
-      }
+      return runWindows(ort, live, input, shape, inputChannels);
     },
     async dispose() {
       if (disposed) return;
@@ -260,4 +156,144 @@ export async function loadOnnxModel(
       await live.release();
     },
   };
+}
+
+/** The execution providers asked for, checked; BAD_CONFIG for unknown ones or bad threads. */
+function checkedProviders(opts: LoadOnnxOptions): OnnxExecutionProvider[] {
+  const requested = opts.executionProviders ?? ["cpu"];
+  if (requested.length === 0 || !requested.every((p) => p === "cpu" || p === "cuda")) {
+    throw new UNet3DError(
+      "BAD_CONFIG",
+      `executionProviders must list "cpu" and/or "cuda", got ${JSON.stringify(requested)}`,
+    );
+  }
+  const threads = opts.threads;
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
+    throw new UNet3DError("BAD_CONFIG", `threads must be a positive integer, got ${threads}`);
+  }
+  return [...requested];
+}
+
+async function modelBytes(source: string | Uint8Array): Promise<Uint8Array> {
+  if (typeof source !== "string") return source;
+  try {
+    return new Uint8Array(await readFile(source));
+  } catch (cause) {
+    throw new UNet3DError("IO", `cannot read ${source}: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/**
+ * A session on the providers asked for; CUDA that cannot start falls back to the CPU with a note
+ * (onnxruntime-node ships CPU binaries only unless its CUDA download ran).
+ */
+async function createSession(
+  ort: OrtModule,
+  bytes: Uint8Array,
+  requested: readonly OnnxExecutionProvider[],
+  threads: number | undefined,
+): Promise<{
+  session: Ort.InferenceSession;
+  providers: OnnxExecutionProvider[];
+  notes: string[];
+}> {
+  const notes: string[] = [];
+  let providers: OnnxExecutionProvider[] = [...new Set(requested)];
+  if (providers.includes("cuda")) {
+    try {
+      const session = await ort.InferenceSession.create(
+        bytes,
+        sessionOptions(providers, threads, true),
+      );
+      return { session, providers, notes };
+    } catch (cause) {
+      const reason = (cause as Error).message.split("\n")[0]!.slice(0, 200);
+      providers = ["cpu"];
+      notes.push(`CUDA execution provider unavailable (${reason}); running on cpu`);
+    }
+  }
+  if (!providers.includes("cpu")) providers.push("cpu");
+  try {
+    const session = await ort.InferenceSession.create(
+      bytes,
+      sessionOptions(providers, threads, false),
+    );
+    return { session, providers, notes };
+  } catch (cause) {
+    throw new UNet3DError(
+      "ONNX_RUNTIME",
+      `onnxruntime rejected the model: ${(cause as Error).message}`,
+      {
+        cause,
+      },
+    );
+  }
+}
+
+/** One predictWindows call: channels-last windows in, channels-last probabilities out. */
+async function runWindows(
+  ort: OrtModule,
+  live: Ort.InferenceSession,
+  input: Float32Array,
+  shape: readonly number[],
+  inputChannels: number | null,
+): Promise<Float32Array> {
+  if (
+    !Array.isArray(shape) ||
+    shape.length !== 5 ||
+    !shape.every((d) => Number.isInteger(d) && d >= 1)
+  ) {
+    throw new UNet3DError(
+      "SHAPE_MISMATCH",
+      `window shape must be [N, D, H, W, C], got ${JSON.stringify(shape)}`,
+    );
+  }
+  const [n, d, h, w, c] = shape as [number, number, number, number, number];
+  const spatial = d * h * w;
+  if (!(input instanceof Float32Array) || input.length !== n * spatial * c) {
+    throw new UNet3DError(
+      "SHAPE_MISMATCH",
+      `windows must be a Float32Array of ${n * spatial * c} values for shape [${shape.join(",")}]`,
+    );
+  }
+  if (inputChannels !== null && c !== inputChannels) {
+    throw new UNet3DError("SHAPE_MISMATCH", `the model takes ${inputChannels} channels, got ${c}`);
+  }
+  const feed = new ort.Tensor("float32", transposeChannels(input, n, spatial, c, false), [
+    n,
+    c,
+    d,
+    h,
+    w,
+  ]);
+  let result: Ort.InferenceSession.ReturnType;
+  try {
+    result = await live.run({ [ONNX_INPUT_NAME]: feed });
+  } catch (cause) {
+    throw new UNet3DError("ONNX_RUNTIME", `onnxruntime failed: ${(cause as Error).message}`, {
+      cause,
+    });
+  } finally {
+    feed.dispose();
+  }
+  const out = result[ONNX_OUTPUT_NAME]!;
+  try {
+    const dims = out.dims;
+    if (
+      out.type !== "float32" ||
+      dims.length !== 5 ||
+      dims[0] !== n ||
+      dims[2] !== d ||
+      dims[3] !== h ||
+      dims[4] !== w
+    ) {
+      throw new UNet3DError(
+        "SHAPE_MISMATCH",
+        `the model returned ${out.type} [${dims.join(",")}] for windows [${n},${c},${d},${h},${w}]`,
+      );
+    }
+    return transposeChannels(out.data as Float32Array, n, spatial, dims[1]!, true);
+  } finally {
+    for (const v of Object.values(result)) v.dispose();
+  }
 }
