@@ -80,7 +80,7 @@ export {
   type TextAnchor,
   type TextBaseline,
   type TrainingCurvesOptions,
-} from "./plots.js";
+} from "./plots/index.js";
 // The HTML report of an inference run (browser-safe: also in @brats/viz/core).
 export {
   REPORT_METRICS,

@@ -1,7 +1,7 @@
 import { evaluateCase } from "@brats/metrics";
 import { Image } from "@napi-rs/canvas";
 import { describe, expect, it } from "vitest";
-import { PNG_SIGNATURE } from "./png.js";
+import { PNG_SIGNATURE } from "../png.js";
 import {
   boxStats,
   metricBoxPlotScene,
@@ -16,8 +16,8 @@ import {
   trainingCurvesScene,
   type PlotScene,
   type PlotShape,
-} from "./plots.js";
-import { checkXml, countPixels, decodePng, rgbAt } from "./render-test-utils.js";
+} from "./index.js";
+import { checkXml, countPixels, decodePng, rgbAt } from "../render-test-utils.js";
 
 type TextShape = Extract<PlotShape, { kind: "text" }>;
 type Polyline = Extract<PlotShape, { kind: "polyline" }>;
