@@ -27,8 +27,6 @@ const SIZE_EXCEPTIONS = {
   "packages/unet3d/src/onnx/export.ts": [800, 423], // exportOnnx
   "packages/unet3d/src/onnx/runtime.ts": [500, 146], // loadOnnxModel
   "packages/unet3d/src/train.ts": [655, 214], // train
-  "packages/viz/src/compose.ts": [500, 174], // composeFigureWithLayout
-  "packages/viz/src/render.ts": [549, 120],
 };
 
 export default tseslint.config(
