@@ -86,7 +86,7 @@ function luminance([r, g, b]: Rgb): number {
  * Size of the marker letters of a figure: readable, yet small next to the anatomy; one size for
  * all panels (that of the smallest panel), so that letters do not change size across a figure.
  */
-export function markerFontSize(panels: ReadonlyArray<Panel | null>): number {
+function markerFontSize(panels: ReadonlyArray<Panel | null>): number {
   const sides = panels
     .filter((p): p is Panel => p?.markers !== undefined)
     .map((p) => Math.min(p.image.width, p.image.height));

@@ -7,25 +7,10 @@ import { trainingCurvesScene, type TrainingCurvesOptions } from "./curves.js";
 import { sceneToRgba, type RasterOptions } from "./raster.js";
 import { sceneToSvg } from "./svg.js";
 
-export { REGION_PLOT_COLORS, niceTicks } from "./axes.js";
-export {
-  boxStats,
-  metricBoxPlotScene,
-  metricValues,
-  type BoxPlotOptions,
-  type BoxStats,
-  type EvalReportLike,
-} from "./boxplot.js";
-export { stepPositions, trainingCurvesScene, type TrainingCurvesOptions } from "./curves.js";
-export { sceneToRgba, type RasterOptions } from "./raster.js";
-export {
-  SVG_FONT_FAMILY,
-  type PlotScene,
-  type PlotShape,
-  type TextAnchor,
-  type TextBaseline,
-} from "./scene.js";
-export { sceneToSvg } from "./svg.js";
+export { REGION_PLOT_COLORS } from "./axes.js";
+export type { BoxPlotOptions, EvalReportLike } from "./boxplot.js";
+export type { TrainingCurvesOptions } from "./curves.js";
+export type { RasterOptions } from "./raster.js";
 
 export function renderTrainingCurvesSvg(
   log: TrainingLog | string,
