@@ -20,8 +20,6 @@ const SIZE_EXCEPTIONS = {
   "packages/data/src/phantom.ts": [686, 162], // generatePhantom
   "packages/data/src/preprocess.ts": [666, 155], // preprocessCase
   "packages/metrics/src/cli.ts": [577, 120],
-  "packages/viz/src/compose.ts": [500, 174], // composeFigureWithLayout
-  "packages/viz/src/plots.ts": [849, 122], // trainingCurvesScene
 };
 
 export default tseslint.config(

@@ -293,7 +293,12 @@ describe.skipIf(skipReason !== "")(
       expect(r.viz.expectedSignature).toEqual(PNG_SIGNATURE);
       expect(r.viz.width).toBeGreaterThan(48);
       expect(r.viz.height).toBeGreaterThan(48);
-      expect(r.viz.coreAxisCodes).toBe("LPS");
+      // LPS voxel axes: the radiological axial view's top-left pixel (patient's right, anterior) is
+      // voxel (0, 0, k) of the middle slice k = 16.
+      expect(r.viz.coreAxial).toEqual({
+        markers: { left: "R", right: "L", top: "A", bottom: "P" },
+        topLeftVoxel: 16 * 48 * 48,
+      });
 
       expect(r.unet3d.backend).toBe("cpu");
       expect(r.unet3d.outputShape).toEqual([20, 24, 16, 4]);

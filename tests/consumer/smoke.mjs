@@ -91,19 +91,20 @@ result.metrics = {
   shiftedHd95WT: wt(moved).hd95,
 };
 
-// @brats/viz: an overlay PNG; @brats/viz/core: orientation from the affine without a canvas.
+// @brats/viz: an overlay PNG; @brats/viz/core: a slice's orientation from the affine, without a canvas.
 const geometry = { shape: phantom.shape, spacing: phantom.spacing, affine: phantom.affine };
 const png = viz.renderOverlayPng({
   image: { data: phantom.channels[0], ...geometry },
   labels: { data: phantom.seg, ...geometry },
 });
 const header = new DataView(png.buffer, png.byteOffset, png.byteLength);
+const coreAxial = (g) => ({ markers: g.markers, topLeftVoxel: g.voxelOf(0, 0) });
 result.viz = {
   signature: Array.from(png.subarray(0, 8)),
   expectedSignature: Array.from(viz.PNG_SIGNATURE),
   width: header.getUint32(16),
   height: header.getUint32(20),
-  coreAxisCodes: vizCore.axisCodes(phantom.affine),
+  coreAxial: coreAxial(vizCore.sliceGeometry({ data: phantom.seg, ...geometry }, "axial")),
 };
 
 // @brats/unet3d: a small U-Net on the cpu backend, sliding-window probabilities over a volume.

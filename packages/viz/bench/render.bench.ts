@@ -13,11 +13,18 @@
 //   viz.baseline_rss                         MiB, the same fresh process rendering nothing
 // No peer is measured: matplotlib is not installed here, and nibabel's OrthoSlicer3D needs it; a
 // numpy + Pillow pipeline would be our own code again, not a peer.
-import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import {
+  childResult,
+  emit,
+  median,
+  peakRssMiB,
+  reportResult,
+  type BenchLine,
+} from "@brats/kit/bench";
 import { getScaledData, readNifti } from "@brats/nifti";
 import { encodePng, renderThreePlane, renderThreePlanePng, type Volume } from "../src/index.js";
 
@@ -27,24 +34,13 @@ const shared = join(dirname(benchFile), "../../../../shared");
 const CASE = "Brats18_CBICA_ABM_1";
 const caseDir = join(shared, "data/brats", CASE);
 
-interface Measurement {
-  name: string;
+interface Measurement extends BenchLine {
   impl: "brats";
   unit: "ms" | "MiB";
   value: number;
   case?: string;
   runs?: number[];
   size?: string;
-}
-
-function emit(m: Measurement): void {
-  console.log(JSON.stringify(m));
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 const round = (v: number, digits = 1) => Math.round(v * 10 ** digits) / 10 ** digits;
@@ -99,29 +95,21 @@ async function realCase(): Promise<{ image: Volume; labels: Volume }> {
   return { image: volume(flair), labels: volume(seg) };
 }
 
-// Child modes: one render in a fresh process, reporting its peak RSS (maxRSS is in KiB).
+// Child modes: one render in a fresh process, reporting its peak RSS.
 if (process.argv[2] === "--rss-baseline") {
-  console.log(JSON.stringify({ peakRssMiB: process.resourceUsage().maxRSS / 1024 }));
+  reportResult({ peakRssMiB: peakRssMiB() });
   process.exit(0);
 }
 if (process.argv[2] === "--rss-child") {
   const input = process.argv[3] === "real" ? await realCase() : syntheticCase();
   renderThreePlanePng(input);
-  console.log(JSON.stringify({ peakRssMiB: process.resourceUsage().maxRSS / 1024 }));
+  reportResult({ peakRssMiB: peakRssMiB() });
   process.exit(0);
 }
 
+/** Peak RSS of this bench run as a child (same Node, same flags) in one of the modes above. */
 function peakRss(args: string[]): number {
-  const child = spawnSync(
-    process.execPath,
-    ["--conditions=source", "--import", "tsx", benchFile, ...args],
-    {
-      encoding: "utf8",
-    },
-  );
-  if (child.status !== 0) throw new Error(`rss child failed: ${child.stderr}`);
-  const line = child.stdout.trim().split("\n").pop()!;
-  return (JSON.parse(line) as { peakRssMiB: number }).peakRssMiB;
+  return childResult<{ peakRssMiB: number }>("rss child", benchFile, args).peakRssMiB;
 }
 
 function bench(kind: "synthetic" | "real", input: { image: Volume; labels: Volume }): void {
@@ -144,7 +132,7 @@ function bench(kind: "synthetic" | "real", input: { image: Volume; labels: Volum
     size = `${image.width}×${image.height}, ${Math.round(png.length / 1024)} KiB`;
   }
   const runs = (v: number[]) => v.map((x) => round(x));
-  emit({
+  emit<Measurement>({
     name: `viz.three_plane_png.${kind}`,
     impl: "brats",
     unit: "ms",
@@ -153,7 +141,7 @@ function bench(kind: "synthetic" | "real", input: { image: Volume; labels: Volum
     runs: runs(total),
     size,
   });
-  emit({
+  emit<Measurement>({
     name: `viz.three_plane_render.${kind}`,
     impl: "brats",
     unit: "ms",
@@ -161,7 +149,7 @@ function bench(kind: "synthetic" | "real", input: { image: Volume; labels: Volum
     case: caseName,
     runs: runs(render),
   });
-  emit({
+  emit<Measurement>({
     name: `viz.png_encode.${kind}`,
     impl: "brats",
     unit: "ms",
@@ -171,8 +159,8 @@ function bench(kind: "synthetic" | "real", input: { image: Volume; labels: Volum
   });
 }
 
-// Peak RSS first, while this process is still small: Linux keeps a forked child's maxRSS at least
-// the parent's RSS at the fork, so children spawned after the timed runs would report the parent.
+// Peak RSS first, each in a fresh child (peakRssMiB reads VmHWM, which starts afresh at exec;
+// getrusage's maxRSS off Linux carries the parent's peak over, so the children go before the timed runs).
 const haveReal = existsSync(caseDir);
 const rss = {
   baseline: peakRss(["--rss-baseline"]),
@@ -180,7 +168,7 @@ const rss = {
   real: haveReal ? peakRss(["--rss-child", "real"]) : undefined,
 };
 bench("synthetic", syntheticCase());
-emit({
+emit<Measurement>({
   name: "viz.three_plane_png.peak_rss.synthetic",
   impl: "brats",
   unit: "MiB",
@@ -189,7 +177,7 @@ emit({
 });
 if (haveReal) {
   bench("real", await realCase());
-  emit({
+  emit<Measurement>({
     name: "viz.three_plane_png.peak_rss.real",
     impl: "brats",
     unit: "MiB",
@@ -199,4 +187,9 @@ if (haveReal) {
 } else {
   console.warn(`${caseDir} is absent: the real case is skipped`);
 }
-emit({ name: "viz.baseline_rss", impl: "brats", unit: "MiB", value: round(rss.baseline) });
+emit<Measurement>({
+  name: "viz.baseline_rss",
+  impl: "brats",
+  unit: "MiB",
+  value: round(rss.baseline),
+});

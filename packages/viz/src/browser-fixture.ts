@@ -36,7 +36,8 @@ export async function renderNiftiSlice(
   const image = await m.readNifti(source);
   const data = m.getScaledData(image, "float32");
   const volume: Core.Volume = { data, shape: image.shape, affine: image.affine };
-  const [nx, ny, nz] = core.volumeDims(volume);
+  // the first 3D volume, as the core's functions read it
+  const [nx = 1, ny = 1, nz = 1] = image.shape;
   const n = nx * ny * nz;
   const mid = core.percentileWindow(data.subarray(0, n), 85, 95);
   const top = core.percentileWindow(data.subarray(0, n), 99, 99).low;

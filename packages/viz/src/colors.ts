@@ -29,10 +29,10 @@ export interface LabelStyle {
   color: [number, number, number];
 }
 
-export const NCR_COLOR: Rgb = [255, 0, 0];
-export const ED_COLOR: Rgb = [0, 255, 0];
-export const ET_COLOR: Rgb = [255, 255, 0];
-export const NET_COLOR: Rgb = [0, 0, 255];
+const NCR_COLOR: Rgb = [255, 0, 0];
+const ED_COLOR: Rgb = [0, 255, 0];
+const ET_COLOR: Rgb = [255, 255, 0];
+const NET_COLOR: Rgb = [0, 0, 255];
 
 /** The colour of each tissue, whatever label value a convention gives it. */
 export const TISSUE_COLORS: Readonly<Record<TissueCode, Rgb>> = {

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import * as core from "./core.js";
+import { pixelAt } from "./rgba.js";
 
 const SRC = fileURLToPath(new URL("./", import.meta.url));
 
@@ -83,7 +84,7 @@ describe("core entry", () => {
     for (let y = 0; y < 9; y++) {
       for (let x = 0; x < 4; x++) {
         const expected = x === 3 && y >= 3 && y <= 5 ? [255, 255, 153, 255] : [0, 0, 0, 255];
-        expect(core.pixelAt(square, x, y), `(${x}, ${y})`).toEqual(expected);
+        expect(pixelAt(square, x, y), `(${x}, ${y})`).toEqual(expected);
       }
     }
   });

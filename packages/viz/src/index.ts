@@ -1,30 +1,20 @@
-// Public API of @brats/viz (Node): the browser-safe core (also at "@brats/viz/core") plus the
-// canvas layer, figure composition, PNG encoding, high-level renderers and plots.
-export * from "./core.js";
-export {
-  CanvasUnavailableError,
-  FONT_FAMILY,
-  bundledFontPaths,
-  canvasBackend,
-  fontSpec,
-  registerFonts,
-  setCanvasBackend,
-  surfaceFromRgba,
-  type CanvasBackend,
-  type CanvasBackendChoice,
-  type CanvasBackendName,
-  type DrawContext,
-  type Surface,
-} from "./canvas.js";
+// Public API of @brats/viz (Node): pictures of volumes (overlays, three planes, comparisons with an
+// error map, montages) as RgbaImages or PNG bytes, the figure parts behind them for your own
+// figures, training curves and metric box plots as PNG or SVG, the HTML report, and the colour
+// palettes. The browser-safe pipeline (slice geometry, windows, overlays on RGBA buffers) is
+// @brats/viz/core; the types they share are exported from both.
+export type { Rgb, RgbaImage } from "./rgba.js";
+export type { Convention, Plane, SliceGeometry, Volume } from "./orient.js";
+export type { Window } from "./window.js";
+export type { OverlayMode } from "./overlay.js";
+export { ERROR_COLORS, TISSUE_COLORS } from "./colors.js";
+export { CanvasUnavailableError, setCanvasBackend, type CanvasBackendChoice } from "./canvas.js";
 export {
   composeFigure,
   composeFigureWithLayout,
-  markerFontSize,
-  type Box,
   type FigureLayout,
   type FigureOptions,
   type LegendItem,
-  type MarkerBoxes,
   type Panel,
 } from "./compose.js";
 export { PNG_SIGNATURE, encodePng, type EncodePngOptions } from "./png.js";
@@ -55,43 +45,23 @@ export type {
   RenderOverlayOptions,
   RenderThreePlaneOptions,
 } from "./render-options.js";
-export { nonzeroBox, volumeWindow, type SliceCrop, type VoxelBox } from "./render-slice.js";
 export {
   REGION_PLOT_COLORS,
-  SVG_FONT_FAMILY,
-  boxStats,
-  metricBoxPlotScene,
-  metricValues,
-  niceTicks,
   renderMetricBoxPlotPng,
   renderMetricBoxPlotSvg,
   renderTrainingCurvesPng,
   renderTrainingCurvesSvg,
-  sceneToRgba,
-  sceneToSvg,
-  stepPositions,
-  trainingCurvesScene,
   type BoxPlotOptions,
-  type BoxStats,
   type EvalReportLike,
-  type PlotScene,
-  type PlotShape,
   type RasterOptions,
-  type TextAnchor,
-  type TextBaseline,
   type TrainingCurvesOptions,
-} from "./plots.js";
+} from "./plots/index.js";
 // The HTML report of an inference run (browser-safe: also in @brats/viz/core).
 export {
-  REPORT_METRICS,
-  base64Encode,
-  escapeHtml,
   renderReportHtml,
-  reportHref,
   type InferenceReport,
   type ReportCase,
   type ReportImage,
-  type ReportMetricName,
   type ReportMetrics,
   type ReportModel,
 } from "./report.js";

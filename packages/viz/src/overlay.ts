@@ -17,7 +17,7 @@ export interface OverlayOptions {
 }
 
 /** Thickest contour accepted; more is a filled region drawn slowly. */
-export const MAX_CONTOUR_THICKNESS = 64;
+const MAX_CONTOUR_THICKNESS = 64;
 
 function checkAlpha(alpha: number): void {
   if (typeof alpha !== "number" || !(alpha >= 0 && alpha <= 1)) {

@@ -13,7 +13,7 @@ import { labelStyles } from "./colors.js";
 /** The metrics shown in the report's table, per region. */
 export type ReportMetricName = "dice" | "hd95" | "sensitivity" | "specificity" | "precision";
 
-export const REPORT_METRICS: readonly ReportMetricName[] = [
+const REPORT_METRICS: readonly ReportMetricName[] = [
   "dice",
   "hd95",
   "sensitivity",

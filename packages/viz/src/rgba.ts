@@ -18,8 +18,8 @@ export type Rgba = readonly [number, number, number, number];
 export type Interpolation = "nearest" | "bilinear";
 
 /** Largest side and pixel count accepted for an allocated image; bigger requests are mistakes, not pictures. */
-export const MAX_IMAGE_SIDE = 32768;
-export const MAX_IMAGE_PIXELS = 1 << 27;
+const MAX_IMAGE_SIDE = 32768;
+const MAX_IMAGE_PIXELS = 1 << 27;
 
 function checkSize(width: number, height: number): void {
   if (

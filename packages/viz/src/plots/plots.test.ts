@@ -1,23 +1,18 @@
 import { evaluateCase } from "@brats/metrics";
 import { Image } from "@napi-rs/canvas";
 import { describe, expect, it } from "vitest";
-import { PNG_SIGNATURE } from "./png.js";
+import { PNG_SIGNATURE } from "../png.js";
+import { niceTicks, REGION_PLOT_COLORS } from "./axes.js";
+import { boxStats, metricBoxPlotScene, metricValues } from "./boxplot.js";
+import { stepPositions, trainingCurvesScene } from "./curves.js";
 import {
-  boxStats,
-  metricBoxPlotScene,
-  metricValues,
-  niceTicks,
-  REGION_PLOT_COLORS,
   renderMetricBoxPlotPng,
   renderMetricBoxPlotSvg,
   renderTrainingCurvesPng,
   renderTrainingCurvesSvg,
-  stepPositions,
-  trainingCurvesScene,
-  type PlotScene,
-  type PlotShape,
-} from "./plots.js";
-import { checkXml, countPixels, decodePng, rgbAt } from "./render-test-utils.js";
+} from "./index.js";
+import type { PlotScene, PlotShape } from "./scene.js";
+import { checkXml, countPixels, decodePng, rgbAt } from "../render-test-utils.js";
 
 type TextShape = Extract<PlotShape, { kind: "text" }>;
 type Polyline = Extract<PlotShape, { kind: "polyline" }>;
