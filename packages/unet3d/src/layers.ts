@@ -17,16 +17,6 @@ export {
   SpatialDropout3D,
   UpSampling3D,
 };
-export type {
-  BatchNormalization3DArgs,
-  GroupNormalizationArgs,
-  InstanceNormalizationArgs,
-} from "./layers-norm.js";
-export type {
-  SpatialAttention3DArgs,
-  SpatialDropout3DArgs,
-  UpSampling3DArgs,
-} from "./layers-spatial.js";
 
 /** Every custom layer class of this package (registered by registerBratsLayers()). */
 export const BRATS_LAYER_CLASSES = [

@@ -6,11 +6,9 @@
 export {
   DEFAULT_CHUNK_BYTES,
   DEFAULT_STACK_BYTES,
-  FAST_CONV3D_KERNELS,
   getFastConv3DStats,
   isFastConv3DRegistered,
   registerFastConv3D,
   resetFastConv3DStats,
   unregisterFastConv3D,
 } from "./register.js";
-export type { FastConv3DKernelName, FastConv3DOptions, FastConv3DStats } from "./register.js";
