@@ -18,7 +18,6 @@ const size = (lines, perFunction) => ({
 const SIZE_EXCEPTIONS = {
   "apps/infer/src/run.ts": [591, 182], // runInference
   "packages/data/src/phantom.ts": [686, 162], // generatePhantom
-  "packages/data/src/preprocess.ts": [666, 155], // preprocessCase
   "packages/metrics/src/cli.ts": [577, 120],
 };
 

@@ -7,7 +7,6 @@
  * Volumes are x-fastest (index = x + X·(y + Y·z)), as in @brats/nifti.
  */
 import {
-  applyOrientation,
   inverseOrnt,
   invOrntAffine,
   ioOrientation,
@@ -18,8 +17,25 @@ import {
 } from "@brats/nifti";
 import type { LoadedCase } from "./cases.js";
 import { DataError } from "./errors.js";
+import {
+  axisTable,
+  canonicalOrnt,
+  checkAffine,
+  copyAffine,
+  cropVolume,
+  isVec3Of,
+  nonzeroBox,
+  reoriented,
+  resample,
+  uncropVolume,
+  volumeOf,
+  zscoreNonzero,
+  type AxisTable,
+  type Vec3,
+  type Voxels,
+} from "./preprocess-geometry.js";
 
-export type Vec3 = [number, number, number];
+export type { Vec3 } from "./preprocess-geometry.js";
 
 export interface PreprocessOptions {
   /**
@@ -85,247 +101,9 @@ export interface PreprocessResult {
 
 const DEFAULT_SPACING: Vec3 = [1, 1, 1];
 
-// ---------------------------------------------------------------------------------------------
-// small geometry helpers
-
 function badOption(message: string): DataError {
   return new DataError("BAD_OPTION", message);
 }
-
-function volumeOf(shape: readonly number[]): number {
-  return (shape[0] as number) * (shape[1] as number) * (shape[2] as number);
-}
-
-function copyAffine(affine: readonly (readonly number[])[]): number[][] {
-  return affine.map((row) => row.slice());
-}
-
-function isVec3Of(value: unknown, test: (v: number) => boolean): value is Vec3 {
-  return (
-    Array.isArray(value) &&
-    value.length === 3 &&
-    value.every((v) => typeof v === "number" && test(v))
-  );
-}
-
-function checkAffine(affine: unknown, what: string): asserts affine is number[][] {
-  if (
-    !Array.isArray(affine) ||
-    affine.length !== 4 ||
-    !affine.every(
-      (row) =>
-        Array.isArray(row) &&
-        row.length === 4 &&
-        row.every((v) => typeof v === "number" && Number.isFinite(v)),
-    )
-  ) {
-    throw new DataError("GEOMETRY_MISMATCH", `${what} must be a 4×4 array of finite numbers`);
-  }
-}
-
-/**
- * The transform to the closest canonical (RAS) orientation: @brats/nifti's ioOrientation, whose
- * rows are already [canonical axis, flip] per original axis. GEOMETRY_MISMATCH when an axis maps
- * to no world axis.
- */
-function canonicalOrnt(start: Ornt, id: string): Array<[number, number]> {
-  if (start.some(([axis]) => Number.isNaN(axis))) {
-    throw new DataError(
-      "GEOMETRY_MISMATCH",
-      `case ${id}: its affine maps a voxel axis to no world axis (axis codes ${orntToAxcodes(start)}); it cannot be reoriented`,
-    );
-  }
-  return start.map(([axis, flip]) => [axis, flip]);
-}
-
-type Voxels = Float32Array | Uint8Array;
-
-/** `data` (of `shape`) with its axes moved and flipped by `ornt` (nibabel's apply_orientation). */
-function reoriented<T extends Voxels>(data: T, shape: Vec3, ornt: Array<[number, number]>): T {
-  // applyOrientation returns the same array type it was given.
-  return applyOrientation(data, shape, ornt).data as T;
-}
-
-// ---------------------------------------------------------------------------------------------
-// resampling on separable per-axis tables
-
-interface AxisTable {
-  lo: Int32Array;
-  hi: Int32Array;
-  weight: Float64Array;
-}
-
-/**
- * Output voxel i reads input coordinate `offset + i·factor`, clamped to [0, n−1] (the half voxel
- * beyond the outer centres repeats the edge). Linear: its two neighbours and the weight of the
- * upper one; nearest: the rounded coordinate in `lo`, weight 0.
- */
-function axisTable(
-  outSize: number,
-  inSize: number,
-  factor: number,
-  offset: number,
-  nearest: boolean,
-): AxisTable {
-  const lo = new Int32Array(outSize);
-  const hi = new Int32Array(outSize);
-  const weight = new Float64Array(outSize);
-  for (let i = 0; i < outSize; i++) {
-    const c = Math.min(inSize - 1, Math.max(0, offset + i * factor));
-    if (nearest) {
-      lo[i] = hi[i] = Math.round(c);
-    } else {
-      const f = Math.floor(c);
-      lo[i] = f;
-      hi[i] = Math.min(f + 1, inSize - 1);
-      weight[i] = c - f;
-    }
-  }
-  return { lo, hi, weight };
-}
-
-/** Trilinear (or nearest, when the tables are) resampling of an x-fastest volume. */
-function resample<T extends Voxels>(
-  src: T,
-  inShape: Vec3,
-  dst: T,
-  outShape: Vec3,
-  tables: [AxisTable, AxisTable, AxisTable],
-  nearest: boolean,
-): void {
-  const [tx, ty, tz] = tables;
-  const [inX, inY] = inShape;
-  const [outX, outY, outZ] = outShape;
-  let o = 0;
-  for (let z = 0; z < outZ; z++) {
-    const z0 = tz.lo[z]!;
-    const z1 = tz.hi[z]!;
-    const wz = tz.weight[z]!;
-    for (let y = 0; y < outY; y++) {
-      const y0 = ty.lo[y]!;
-      const y1 = ty.hi[y]!;
-      const wy = ty.weight[y]!;
-      const r00 = (y0 + inY * z0) * inX;
-      if (nearest) {
-        for (let x = 0; x < outX; x++) dst[o++] = src[r00 + tx.lo[x]!]!;
-        continue;
-      }
-      const r10 = (y1 + inY * z0) * inX;
-      const r01 = (y0 + inY * z1) * inX;
-      const r11 = (y1 + inY * z1) * inX;
-      for (let x = 0; x < outX; x++) {
-        const x0 = tx.lo[x]!;
-        const x1 = tx.hi[x]!;
-        const wx = tx.weight[x]!;
-        const c00 = src[r00 + x0]! * (1 - wx) + src[r00 + x1]! * wx;
-        const c10 = src[r10 + x0]! * (1 - wx) + src[r10 + x1]! * wx;
-        const c01 = src[r01 + x0]! * (1 - wx) + src[r01 + x1]! * wx;
-        const c11 = src[r11 + x0]! * (1 - wx) + src[r11 + x1]! * wx;
-        const c0 = c00 * (1 - wy) + c10 * wy;
-        const c1 = c01 * (1 - wy) + c11 * wy;
-        dst[o++] = c0 * (1 - wz) + c1 * wz;
-      }
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// crop
-
-/** Bounding box [start, end) of voxels nonzero in any channel, or null when all are zero. */
-function nonzeroBox(
-  channels: readonly Float32Array[],
-  shape: Vec3,
-): { start: Vec3; end: Vec3 } | null {
-  const [nx, ny, nz] = shape;
-  const start: Vec3 = [nx, ny, nz];
-  const end: Vec3 = [0, 0, 0];
-  for (const data of channels) {
-    let p = 0;
-    for (let z = 0; z < nz; z++) {
-      for (let y = 0; y < ny; y++, p += nx) {
-        let first = -1;
-        for (let x = 0; x < nx; x++) {
-          if (data[p + x] !== 0) {
-            first = x;
-            break;
-          }
-        }
-        if (first < 0) continue;
-        let last = nx - 1;
-        while (data[p + last] === 0) last--;
-        if (first < start[0]) start[0] = first;
-        if (last + 1 > end[0]) end[0] = last + 1;
-        if (y < start[1]) start[1] = y;
-        if (y + 1 > end[1]) end[1] = y + 1;
-        if (z < start[2]) start[2] = z;
-        if (z + 1 > end[2]) end[2] = z + 1;
-      }
-    }
-  }
-  return end[0] === 0 ? null : { start, end };
-}
-
-function cropVolume<T extends Voxels>(src: T, shape: Vec3, start: Vec3, end: Vec3, dst: T): void {
-  const [nx, ny] = shape;
-  const width = end[0] - start[0];
-  let o = 0;
-  for (let z = start[2]; z < end[2]; z++) {
-    for (let y = start[1]; y < end[1]; y++) {
-      const row = start[0] + nx * (y + ny * z);
-      dst.set(src.subarray(row, row + width), o);
-      o += width;
-    }
-  }
-}
-
-/** Writes a cropped volume into `dst` (the full grid, already filled with the background). */
-function uncropVolume<T extends Voxels>(src: T, shape: Vec3, start: Vec3, end: Vec3, dst: T): void {
-  const [nx, ny] = shape;
-  const width = end[0] - start[0];
-  let o = 0;
-  for (let z = start[2]; z < end[2]; z++) {
-    for (let y = start[1]; y < end[1]; y++) {
-      dst.set(src.subarray(o, o + width), start[0] + nx * (y + ny * z));
-      o += width;
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// z-score
-
-/** In place: nonzero voxels → (v − mean) / std over the nonzero voxels; zeros stay 0. */
-function zscoreNonzero(data: Float32Array): { mean: number; std: number } {
-  // one pass of shifted sums (shift: the first nonzero value) keeps the variance accurate in float64
-  let shift = 0;
-  let count = 0;
-  let sum = 0;
-  let squares = 0;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    if (v === 0) continue;
-    if (count === 0) shift = v;
-    const d = v - shift;
-    count++;
-    sum += d;
-    squares += d * d;
-  }
-  if (count === 0) return { mean: 0, std: 1 };
-  const meanShifted = sum / count;
-  const mean = shift + meanShifted;
-  const std = Math.sqrt(Math.max(0, squares / count - meanShifted * meanShifted));
-  // as nnU-Net: a constant brain maps to 0 instead of dividing by zero
-  const scale = 1 / Math.max(std, 1e-8);
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    if (v !== 0) data[i] = (v - mean) * scale;
-  }
-  return { mean, std };
-}
-
-// ---------------------------------------------------------------------------------------------
-// public API
 
 function checkCase(c: LoadedCase): void {
   const { shape, id } = c;
@@ -388,23 +166,26 @@ function resolveOptions(opts: PreprocessOptions): {
   };
 }
 
-/**
- * Preprocesses a case (its images and, when present, its seg) and records each step. The input
- * is not modified. The returned case has fresh arrays, the new shape, spacing and affine, and no
- * `header` (that described the original file).
- */
-export function preprocessCase(c: LoadedCase, opts: PreprocessOptions = {}): PreprocessResult {
-  checkCase(c);
-  const o = resolveOptions(opts);
-  const shape: Vec3 = [c.shape[0], c.shape[1], c.shape[2]];
-  const affine = copyAffine(c.affine);
-  const spacing = voxelSizes(affine);
-  const found = ioOrientation(affine);
-  const codes = orntToAxcodes(found);
+type ResolvedOptions = ReturnType<typeof resolveOptions>;
 
-  // 1. reorientation
+/** Images and seg on one grid, between two steps of preprocessCase. */
+interface Grid {
+  channels: Float32Array[];
+  seg: Uint8Array | null;
+  shape: Vec3;
+  affine: number[][];
+  spacing: Vec3;
+}
+
+/** Step 1: reorientation to the closest canonical (RAS) orientation, or none. */
+function reorientStep(
+  c: LoadedCase,
+  o: ResolvedOptions,
+  from: { shape: Vec3; affine: number[][]; spacing: Vec3; found: Ornt },
+): { grid: Grid; ornt: Array<[number, number]> } {
+  const { shape, affine, spacing } = from;
   const ornt: Array<[number, number]> = o.canonical
-    ? canonicalOrnt(found, c.id)
+    ? canonicalOrnt(from.found, c.id)
     : [
         [0, 1],
         [1, 1],
@@ -422,79 +203,103 @@ export function preprocessCase(c: LoadedCase, opts: PreprocessOptions = {}): Pre
     : multiplyAffines(affine, invOrntAffine(ornt, shape));
   const reorientTo = <T extends Voxels>(data: T): T =>
     isIdentity ? data : reoriented(data, shape, ornt);
-  let channels = c.channels.map((ch) => reorientTo(ch));
-  let seg = c.seg === null ? null : reorientTo(c.seg);
+  return {
+    grid: {
+      channels: c.channels.map((ch) => reorientTo(ch)),
+      seg: c.seg === null ? null : reorientTo(c.seg),
+      shape: canonShape,
+      affine: canonAffine,
+      spacing: canonSpacing,
+    },
+    ornt,
+  };
+}
 
-  // 2. resampling, on the axes whose spacing differs from the target
-  let resampling: PreprocessRecord["resampling"] = null;
-  let gridShape: Vec3 = canonShape;
-  let gridAffine = canonAffine;
-  let gridSpacing: Vec3 = canonSpacing;
+/** Step 2: resampling, on the axes whose spacing differs from the target (nnU-Net's shapes). */
+function resampleStep(
+  from: Grid,
+  o: ResolvedOptions,
+): { grid: Grid; resampling: PreprocessRecord["resampling"] } {
   const target = o.spacing;
+  const canonShape = from.shape;
+  const canonSpacing = from.spacing;
   if (
-    target !== null &&
-    [0, 1, 2].some((a) => Math.abs(canonSpacing[a]! - target[a]!) > o.tolerance)
+    target === null ||
+    ![0, 1, 2].some((a) => Math.abs(canonSpacing[a]! - target[a]!) > o.tolerance)
   ) {
-    const factors: Vec3 = [1, 1, 1];
-    const offsets: Vec3 = [0, 0, 0];
-    const toShape: Vec3 = [...canonShape];
-    const toSpacing: Vec3 = [...canonSpacing];
-    for (let a = 0; a < 3; a++) {
-      if (Math.abs(canonSpacing[a]! - target[a]!) <= o.tolerance) continue;
-      const n = canonShape[a]!;
-      // nnU-Net's new shape; the two grids share their centre
-      const m = Math.max(1, Math.round((n * canonSpacing[a]!) / target[a]!));
-      factors[a] = target[a]! / canonSpacing[a]!;
-      offsets[a] = (n - 1) / 2 - ((m - 1) / 2) * factors[a]!;
-      toShape[a] = m;
-      toSpacing[a] = target[a]!;
-    }
-    resampling = {
-      fromShape: canonShape,
-      toShape,
-      fromSpacing: canonSpacing,
-      toSpacing,
-      factors,
-      offsets,
-    };
-    const linear = [0, 1, 2].map((a) =>
-      axisTable(toShape[a]!, canonShape[a]!, factors[a]!, offsets[a]!, false),
-    ) as [AxisTable, AxisTable, AxisTable];
-    const voxels = volumeOf(toShape);
-    channels = channels.map((ch) => {
-      const out = new Float32Array(voxels);
-      resample(ch, canonShape, out, toShape, linear, false);
-      return out;
-    });
-    if (seg !== null) {
-      const nearest = [0, 1, 2].map((a) =>
-        axisTable(toShape[a]!, canonShape[a]!, factors[a]!, offsets[a]!, true),
-      ) as [AxisTable, AxisTable, AxisTable];
-      const out = new Uint8Array(voxels);
-      resample(seg, canonShape, out, toShape, nearest, true);
-      seg = out;
-    }
-    const scaling = [
-      [factors[0], 0, 0, offsets[0]],
-      [0, factors[1], 0, offsets[1]],
-      [0, 0, factors[2], offsets[2]],
-      [0, 0, 0, 1],
-    ];
-    gridShape = toShape;
-    gridAffine = multiplyAffines(canonAffine, scaling);
-    gridSpacing = toSpacing;
+    return { grid: from, resampling: null };
   }
+  const factors: Vec3 = [1, 1, 1];
+  const offsets: Vec3 = [0, 0, 0];
+  const toShape: Vec3 = [...canonShape];
+  const toSpacing: Vec3 = [...canonSpacing];
+  for (let a = 0; a < 3; a++) {
+    if (Math.abs(canonSpacing[a]! - target[a]!) <= o.tolerance) continue;
+    const n = canonShape[a]!;
+    // nnU-Net's new shape; the two grids share their centre
+    const m = Math.max(1, Math.round((n * canonSpacing[a]!) / target[a]!));
+    factors[a] = target[a]! / canonSpacing[a]!;
+    offsets[a] = (n - 1) / 2 - ((m - 1) / 2) * factors[a]!;
+    toShape[a] = m;
+    toSpacing[a] = target[a]!;
+  }
+  const resampling = {
+    fromShape: canonShape,
+    toShape,
+    fromSpacing: canonSpacing,
+    toSpacing,
+    factors,
+    offsets,
+  };
+  const linear = [0, 1, 2].map((a) =>
+    axisTable(toShape[a]!, canonShape[a]!, factors[a]!, offsets[a]!, false),
+  ) as [AxisTable, AxisTable, AxisTable];
+  const voxels = volumeOf(toShape);
+  const channels = from.channels.map((ch) => {
+    const out = new Float32Array(voxels);
+    resample(ch, canonShape, out, toShape, linear, false);
+    return out;
+  });
+  let seg = from.seg;
+  if (seg !== null) {
+    const nearest = [0, 1, 2].map((a) =>
+      axisTable(toShape[a]!, canonShape[a]!, factors[a]!, offsets[a]!, true),
+    ) as [AxisTable, AxisTable, AxisTable];
+    const out = new Uint8Array(voxels);
+    resample(seg, canonShape, out, toShape, nearest, true);
+    seg = out;
+  }
+  const scaling = [
+    [factors[0], 0, 0, offsets[0]],
+    [0, factors[1], 0, offsets[1]],
+    [0, 0, factors[2], offsets[2]],
+    [0, 0, 0, 1],
+  ];
+  return {
+    grid: {
+      channels,
+      seg,
+      shape: toShape,
+      affine: multiplyAffines(from.affine, scaling),
+      spacing: toSpacing,
+    },
+    resampling,
+  };
+}
 
-  // 3. crop to the brain (nonzero in any channel) plus the margin
+/** Step 3: crop to the brain (nonzero in any channel) plus the margin. */
+function cropStep(from: Grid, o: ResolvedOptions): { grid: Grid; start: Vec3; end: Vec3 } {
+  const gridShape = from.shape;
   let start: Vec3 = [0, 0, 0];
   let end: Vec3 = [...gridShape];
-  const box = o.crop ? nonzeroBox(channels, gridShape) : null;
+  const box = o.crop ? nonzeroBox(from.channels, gridShape) : null;
   if (box !== null) {
     start = [0, 1, 2].map((a) => Math.max(0, box.start[a]! - o.margin[a]!)) as Vec3;
     end = [0, 1, 2].map((a) => Math.min(gridShape[a]!, box.end[a]! + o.margin[a]!)) as Vec3;
   }
   const outShape: Vec3 = [end[0] - start[0], end[1] - start[1], end[2] - start[2]];
   const cropped = outShape.some((n, a) => n !== gridShape[a]);
+  let { channels, seg } = from;
   if (cropped) {
     const voxels = volumeOf(outShape);
     channels = channels.map((ch) => {
@@ -508,16 +313,37 @@ export function preprocessCase(c: LoadedCase, opts: PreprocessOptions = {}): Pre
       seg = out;
     }
   }
-  const outAffine = cropped
-    ? multiplyAffines(gridAffine, [
+  const affine = cropped
+    ? multiplyAffines(from.affine, [
         [1, 0, 0, start[0]],
         [0, 1, 0, start[1]],
         [0, 0, 1, start[2]],
         [0, 0, 0, 1],
       ])
-    : copyAffine(gridAffine);
+    : copyAffine(from.affine);
+  return { grid: { channels, seg, shape: outShape, affine, spacing: from.spacing }, start, end };
+}
+
+/**
+ * Preprocesses a case (its images and, when present, its seg) and records each step. The input
+ * is not modified. The returned case has fresh arrays, the new shape, spacing and affine, and no
+ * `header` (that described the original file).
+ */
+export function preprocessCase(c: LoadedCase, opts: PreprocessOptions = {}): PreprocessResult {
+  checkCase(c);
+  const o = resolveOptions(opts);
+  const shape: Vec3 = [c.shape[0], c.shape[1], c.shape[2]];
+  const affine = copyAffine(c.affine);
+  const spacing = voxelSizes(affine);
+  const found = ioOrientation(affine);
+  const codes = orntToAxcodes(found);
+
+  const { grid: canon, ornt } = reorientStep(c, o, { shape, affine, spacing, found });
+  const { grid: resampled, resampling } = resampleStep(canon, o);
+  const { grid: out, start, end } = cropStep(resampled, o);
 
   // 4. z-score; steps above may have returned the caller's arrays unchanged, so copy first
+  let { channels, seg } = out;
   if (channels.some((ch, i) => ch === c.channels[i])) {
     channels = channels.map((ch, i) => (ch === c.channels[i] ? ch.slice() : ch));
   }
@@ -534,16 +360,16 @@ export function preprocessCase(c: LoadedCase, opts: PreprocessOptions = {}): Pre
     reorientation: {
       ornt: ornt.map(([axis, flip]) => [axis, flip]),
       axcodes: o.canonical ? "RAS" : codes,
-      shape: canonShape,
-      affine: canonAffine,
-      spacing: canonSpacing,
+      shape: canon.shape,
+      affine: canon.affine,
+      spacing: canon.spacing,
     },
     resampling,
-    crop: { fromShape: gridShape, start, end },
+    crop: { fromShape: resampled.shape, start, end },
     normalization,
-    shape: outShape,
-    spacing: gridSpacing,
-    affine: outAffine,
+    shape: out.shape,
+    spacing: out.spacing,
+    affine: out.affine,
   };
   return {
     case: {
@@ -551,9 +377,9 @@ export function preprocessCase(c: LoadedCase, opts: PreprocessOptions = {}): Pre
       channels,
       modalities: c.modalities.slice(),
       seg,
-      shape: [...outShape],
-      spacing: [...gridSpacing],
-      affine: copyAffine(outAffine),
+      shape: [...out.shape],
+      spacing: [...out.spacing],
+      affine: copyAffine(out.affine),
     },
     record,
   };
