@@ -1,5 +1,6 @@
 // Helpers for the tests only: volumes from voxel lists, a seeded RNG, and brute-force surface
 // distances straight from the definitions (O(n·m), fine for tiny volumes, never used by the library).
+import { seededUniform } from "@brats/kit/random";
 import type { Shape, Spacing } from "./types.js";
 
 export type Voxel = readonly [number, number, number];
@@ -22,17 +23,8 @@ export function box(lo: Voxel, hi: Voxel): Voxel[] {
   return out;
 }
 
-/** mulberry32: a small deterministic generator in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 uniforms in [0, 1) (the one copy is @brats/kit/random). */
+export const rng: (seed: number) => () => number = seededUniform;
 
 /** A random mask of a few blobs (boxes) inside `within` (lo/hi inclusive) of the image. */
 export function randomBlobs(

@@ -21,6 +21,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { mulberry32 } from "@brats/kit/random";
 import type { BenchLine } from "./conv3d.bench.js";
 
 export type FullVolumeImpl = "onnx" | "tfjs-wasm" | "pytorch";
@@ -53,14 +54,9 @@ const loadValue = (): string => loadavg()[0]!.toFixed(2);
 
 /** Seeded standard normal values (Box–Muller over a Mulberry32 stream). */
 function randomVolume(n: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const uniform = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 1) / 4294967297;
-  };
+  const next = mulberry32(seed);
+  // (0, 1]: Box–Muller takes the log.
+  const uniform = (): number => (next() + 1) / 4294967297;
   const out = new Float32Array(n);
   for (let i = 0; i < n; i += 2) {
     const r = Math.sqrt(-2 * Math.log(uniform()));

@@ -1,12 +1,4 @@
+import { seededUniform } from "@brats/kit/random";
 // Test-only: mulberry32, a small seeded generator of uniforms in [0, 1), so that every run of a
 // test sees the same numbers.
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seeded: (seed: number) => () => number = seededUniform;
