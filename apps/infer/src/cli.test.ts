@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main, parseArgs, USAGE } from "./cli.js";
-import type { InferenceSummary } from "./run.js";
+import type { InferenceSummary } from "./options.js";
 import { captureIo, phantomDataset, tinyOnnxModel } from "./test-utils.js";
 
 const appDir = fileURLToPath(new URL("../", import.meta.url));

@@ -5,7 +5,8 @@ import { fileURLToPath } from "node:url";
 import { InferError, USAGE_CODES } from "./errors.js";
 import { ONNX_BACKENDS, TFJS_BACKENDS } from "./models.js";
 import { ProgressBar, type ProgressState } from "./progress.js";
-import { runInference, type InferenceOptions, type InferenceSummary } from "./run.js";
+import type { InferenceOptions, InferenceSummary } from "./options.js";
+import { runInference } from "./run.js";
 import { parseShard } from "./shard.js";
 
 export interface CliIo {
