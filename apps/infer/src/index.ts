@@ -39,4 +39,3 @@ export {
 } from "./options.js";
 export { runInference } from "./run.js";
 export { preprocessOptions } from "./segment.js";
-export { progressLine, ProgressBar, type ProgressState } from "./progress.js";
