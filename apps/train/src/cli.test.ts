@@ -1,6 +1,7 @@
 // brats-train end to end: phantom cases (always) and the six real BraTS cases (when present).
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -130,6 +131,38 @@ describe("brats-train", () => {
     const io = captureIo();
     expect(await cli(argv, io)).toBe(2);
     expect(io.err).toBe(`brats-train: ${message}\n`);
+  });
+
+  it("bin/brats-train.js runs main with exit codes", async () => {
+    // The committed bin, beside a dist/cli.js that is the source (so no build is needed).
+    const root = join(dir, "program");
+    await mkdir(join(root, "bin"), { recursive: true });
+    await mkdir(join(root, "dist"), { recursive: true });
+    await copyFile(
+      fileURLToPath(new URL("../bin/brats-train.js", import.meta.url)),
+      join(root, "bin", "brats-train.js"),
+    );
+    const source = fileURLToPath(new URL("./cli.ts", import.meta.url));
+    await writeFile(join(root, "dist", "cli.js"), `export * from ${JSON.stringify(source)};\n`);
+    await writeFile(join(root, "package.json"), '{ "type": "module" }\n');
+    const run = (args: string[]) =>
+      spawnSync(
+        process.execPath,
+        ["--conditions=source", "--import", "tsx", join(root, "bin", "brats-train.js"), ...args],
+        { cwd: fileURLToPath(new URL("../", import.meta.url)), encoding: "utf8" },
+      );
+    const help = run(["--help"]);
+    expect([help.status, help.stdout]).toEqual([0, helpText(CLI)]);
+    const unknown = run(["--epoch", "3"]);
+    expect([unknown.status, unknown.stderr]).toEqual([
+      2,
+      "brats-train: unknown option --epoch (did you mean --epochs?)\nsee brats-train --help\n",
+    ]);
+    const missing = run(["--data", "/nonexistent", "--out", join(root, "run")]);
+    expect([missing.status, missing.stderr]).toEqual([
+      2,
+      "brats-train: --data: no such file or directory: /nonexistent\n",
+    ]);
   });
 
   it.each([
