@@ -8,4 +8,6 @@ export default defineConfig({
   clean: true,
   target: "node20",
   platform: "node",
+  // The private @brats/kit is bundled in, as in the published packages (dist needs no kit build).
+  noExternal: ["@brats/kit"],
 });

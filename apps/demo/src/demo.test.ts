@@ -11,7 +11,6 @@ import { readNifti } from "@brats/nifti";
 import { runInference } from "@brats/infer-app";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DemoError, runDemo, type DemoSummary } from "./demo.js";
-import { main } from "./cli.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const HAS_CHROMIUM = existsSync(CHROMIUM);
@@ -173,16 +172,5 @@ describe("pnpm demo (ci preset)", () => {
     await expect(attempt).rejects.toBeInstanceOf(DemoError);
     await expect(attempt).rejects.toMatchObject({ code: "OUT_NOT_DEMO" });
     expect(await readdir(foreign)).toEqual(["x.txt"]);
-  });
-
-  it("CLI: --help, usage errors", async () => {
-    let out = "";
-    let err = "";
-    const io = { stdout: (t: string) => (out += t), stderr: (t: string) => (err += t) };
-    expect(await main(["--help"], io)).toBe(0);
-    expect(out).toContain("Usage: brats-demo");
-    expect(await main(["--preset", "huge"], io)).toBe(2);
-    expect(err).toContain("--preset");
-    expect(await main(["--bogus"], io)).toBe(2);
   });
 });

@@ -1,17 +1,25 @@
 // brats-infer's command line: usage and exit codes, --json, progress output, and the program
 // itself under node --import tsx.
 import { spawnSync } from "node:child_process";
-import { mkdtemp, rm, truncate } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { copyFile, mkdir, mkdtemp, rm, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main, parseArgs, USAGE } from "./cli.js";
-import type { InferenceSummary } from "./run.js";
+import { helpText, parseCli, runCliMain } from "@brats/kit/cli";
+import { caseProgress, CLI, main, parseCommandLine, type CliIo } from "./cli.js";
+import type { InferenceSummary } from "./options.js";
 import { captureIo, phantomDataset, tinyOnnxModel } from "./test-utils.js";
 
 const appDir = fileURLToPath(new URL("../", import.meta.url));
 const cliPath = fileURLToPath(new URL("./cli.ts", import.meta.url));
+const binPath = fileURLToPath(new URL("../bin/brats-infer.js", import.meta.url));
+
+/** The CLI as bin/brats-infer.js runs it: main under runCliMain (errors printed, exit status). */
+function cli(argv: string[], io: CliIo): Promise<number> {
+  return runCliMain(CLI, main, { argv, io, setExitCode: () => undefined });
+}
 
 let dir: string;
 let data: string;
@@ -28,7 +36,7 @@ afterAll(async () => {
 
 describe("arguments", () => {
   it("parses every flag", () => {
-    const parsed = parseArgs([
+    const parsed = parseCommandLine([
       "--model",
       "a",
       "--model=b.onnx",
@@ -78,63 +86,113 @@ describe("arguments", () => {
         report: false,
       },
     });
-    expect(
-      parseArgs(["--model", "m", "--input", "i", "--out", "o", "--threads", "2"]).options,
-    ).toEqual({ models: ["m"], input: "i", out: "o", threads: 2 });
+    const threads = parseCommandLine([
+      "--model",
+      "m",
+      "--input",
+      "i",
+      "--out",
+      "o",
+      "--threads",
+      "2",
+    ]);
+    expect(threads.kind === "run" && threads.options).toEqual({
+      models: ["m"],
+      input: "i",
+      out: "o",
+      threads: 2,
+    });
   });
 
-  it("prints usage with --help (status 0)", async () => {
+  it("--help lists every option the parser accepts, one per line; --version is the package's", async () => {
     const io = captureIo();
-    expect(await main(["--help"], io)).toBe(0);
-    expect(io.out).toBe(USAGE);
-    for (const flag of [
-      "--model",
-      "--input",
-      "--out",
-      "--engine",
-      "--tta",
-      "--overlap",
-      "--overlays",
-      "--shard",
-      "--backend",
-      "--threads",
-      "--checkpoint",
-      "--et-threshold",
-      "--min-component",
-      "--json",
-      "--quiet",
-    ]) {
-      expect(USAGE).toContain(flag);
+    expect(await cli(["--help"], io)).toBe(0);
+    expect(io.out).toBe(helpText(CLI));
+    const lines = io.out.split("\n");
+    for (const name of [...Object.keys(CLI.options), "help", "version"]) {
+      expect(
+        lines.filter((l) => new RegExp(`^  (-\\w, )?--${name}( |$)`).test(l)),
+        name,
+      ).toHaveLength(1);
+      const o = (CLI.options as Record<string, { type: string }>)[name];
+      const argv = o?.type === "string" ? [`--${name}`, "1"] : [`--${name}`];
+      expect(() => parseCli(CLI, argv), name).not.toThrow(/unknown option/);
     }
+    const version = captureIo();
+    expect(await cli(["--version"], version)).toBe(0);
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+      version: string;
+    };
+    expect(version.out).toBe(`${pkg.version}\n`);
   });
 
   const need = ["--model", "m.onnx", "--input", "in", "--out", "out"];
   it.each([
-    [[], "--model is required"],
-    [["--model", "m", "--out", "o"], "--input is required"],
-    [["--model", "m", "--input", "i"], "--out is required"],
+    [[], "missing required options --model, --input and --out"],
+    [["--model", "m", "--out", "o"], "missing required option --input"],
+    [["--model", "m", "--input", "i"], "missing required option --out"],
     [[...need, "--shard", "4/4"], "--shard"],
     [[...need, "--shard", "1/0"], "--shard"],
     [[...need, "--shard", "x"], "--shard"],
-    [[...need, "--overlap", "1"], "--overlap"],
+    [[...need, "--overlap", "1"], "--overlap must be a number in [0, 1), got 1"],
     [[...need, "--overlap", "-0.1"], "--overlap"],
-    [[...need, "--threads", "0"], "--threads"],
+    [[...need, "--threads", "0"], "--threads must be a positive integer, got 0"],
     [[...need, "--et-threshold", "1.5"], "--et-threshold"],
     [[...need, "--min-component", "-3"], "--min-component"],
     [[...need, "--engine", "torch"], "--engine"],
     [[...need, "--backend", "metal"], "--backend"],
-    [[...need, "--checkpoint", "first"], "--checkpoint"],
-    [[...need, "--frobnicate"], "unknown option"],
-    [[...need, "stray"], "unexpected argument"],
-    [[...need, "--input", "again"], "given twice"],
-    [[...need, "--overlap"], "needs a value"],
-  ])("usage error %j → status 2", async (argv, message) => {
+    [[...need, "--checkpoint", "first"], "--checkpoint must be best or last, got first"],
+    [[...need, "--frobnicate"], "unknown option --frobnicate"],
+    [[...need, "--modle", "x"], "unknown option --modle (did you mean --model?)"],
+    [[...need, "stray"], 'unexpected argument "stray"'],
+    [[...need, "--input", "again"], "--input given more than once"],
+    [[...need, "--tta", "--tta"], "--tta given more than once"],
+    [[...need, "--overlap"], "--overlap needs a value"],
+  ])("usage error %j → one short line, status 2", async (argv, message) => {
     const io = captureIo();
-    expect(await main(argv, io)).toBe(2);
+    expect(await cli(argv, io)).toBe(2);
     expect(io.err).toContain(message);
-    expect(io.err).toContain("Usage: brats-infer");
+    expect(io.err).toMatch(/^brats-infer: [^\n]+\nsee brats-infer --help\n$/);
     expect(io.out).toBe("");
   });
+
+  it("a missing --input or --model is NOT_FOUND, status 2", async () => {
+    const nope = join(dir, "nope");
+    for (const [argv, option] of [
+      [["--model", model, "--input", nope, "--out", join(dir, "o")], "--input"],
+      [
+        ["--model", model, "--model", `${nope}.onnx`, "--input", data, "--out", join(dir, "o")],
+        "--model",
+      ],
+    ] as const) {
+      await expect(main(argv, captureIo())).rejects.toMatchObject({ code: "NOT_FOUND" });
+      const io = captureIo();
+      expect(await cli([...argv], io)).toBe(2);
+      expect(io.err).toMatch(
+        new RegExp(`^brats-infer: ${option}: no such file or directory: ${nope}`),
+      );
+    }
+  });
+
+  it.each([
+    // casesDone, cases, windowsDone, windows → fraction, text
+    [0, 4, 0, 0, 0, "case 1/4 X"],
+    // 1.5 of 4 cases.
+    [1, 4, 50, 100, 0.375, "case 2/4 windows 50/100 X"],
+    [2, 4, 0, 0, 0.5, "case 3/4 X"],
+    [0, 1, 8, 16, 0.5, "case 1/1 windows 8/16 X"],
+    [3, 3, 0, 0, 1, "case 3/3 X"],
+    // Nothing to run: full.
+    [0, 0, 0, 0, 1, "case 0/0 X"],
+  ])(
+    "caseProgress: %i/%i cases, %i/%i windows",
+    (casesDone, cases, windowsDone, windows, fraction, text) => {
+      expect(caseProgress({ casesDone, cases, windowsDone, windows, id: "X" })).toEqual({
+        fraction,
+        text,
+      });
+    },
+  );
 });
 
 describe("runs", () => {
@@ -167,7 +225,9 @@ describe("runs", () => {
     const out = join(dir, "tty");
     const argv = ["--model", model, "--input", join(data, "Phantom_00000"), "--out", out];
     expect(await main(argv, tty)).toBe(0);
-    expect(tty.err).toMatch(/\r\[[#-]{24}\] case 1\/1 (windows \d+\/\d+ )?ETA /);
+    expect(tty.err).toMatch(
+      /\r\[[#-]{24}\] +\d+% case 1\/1 (windows \d+\/\d+ )?Phantom_00000 ETA \S+/,
+    );
     expect(tty.err).toContain("Phantom_00000 done in");
     expect(tty.out).toContain("1 case(s): 1 done, 0 skipped");
 
@@ -192,25 +252,40 @@ describe("runs", () => {
 
     const missing = captureIo();
     expect(
-      await main(
+      await cli(
         ["--model", join(dir, "nope.onnx"), "--input", data, "--out", join(dir, "m")],
         missing,
       ),
     ).toBe(2);
-    expect(missing.err).toContain("NOT_FOUND");
+    expect(missing.err).toBe(
+      `brats-infer: --model: no such file or directory: ${join(dir, "nope.onnx")}\n`,
+    );
   });
 });
 
 describe("brats-infer as a program", () => {
-  it("runs under node --import tsx with exit codes and JSON on stdout", () => {
+  it("bin/brats-infer.js runs main with exit codes and JSON on stdout", async () => {
+    // The committed bin, beside a dist/cli.js that is the source (so no build is needed).
+    const root = join(dir, "program");
+    await mkdir(join(root, "bin"), { recursive: true });
+    await mkdir(join(root, "dist"), { recursive: true });
+    await copyFile(binPath, join(root, "bin", "brats-infer.js"));
+    await writeFile(join(root, "dist", "cli.js"), `export * from ${JSON.stringify(cliPath)};\n`);
+    await writeFile(join(root, "package.json"), '{ "type": "module" }\n');
     const run = (args: string[]) =>
-      spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", cliPath, ...args], {
-        cwd: appDir,
-        encoding: "utf8",
-      });
+      spawnSync(
+        process.execPath,
+        ["--conditions=source", "--import", "tsx", join(root, "bin", "brats-infer.js"), ...args],
+        { cwd: appDir, encoding: "utf8" },
+      );
     const help = run(["--help"]);
     expect(help.status).toBe(0);
-    expect(help.stdout).toBe(USAGE);
+    expect(help.stdout).toBe(helpText(CLI));
+    const unknown = run(["--epoch", "3"]);
+    expect([unknown.status, unknown.stderr]).toEqual([
+      2,
+      "brats-infer: unknown option --epoch\nsee brats-infer --help\n",
+    ]);
     const usage = run([
       "--model",
       model,

@@ -1,191 +1,195 @@
-#!/usr/bin/env node
 // brats-infer: segment BraTS cases with trained models (brats-train run folders or ONNX files).
-import { readFileSync, realpathSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+// The option table below is the parser and the help (@brats/kit/cli); bin/brats-infer.js starts main.
+import {
+  defineCli,
+  EXIT,
+  parseChoice,
+  parseCli,
+  parseInteger,
+  parseNumber,
+  processIo,
+  readPackageVersion,
+  reportError,
+  requireInputPath,
+  UsageError,
+  type CliIo,
+} from "@brats/kit/cli";
+import { ProgressBar, type ProgressUpdate } from "@brats/kit/progress";
 import { InferError, USAGE_CODES } from "./errors.js";
 import { ONNX_BACKENDS, TFJS_BACKENDS } from "./models.js";
-import { ProgressBar, type ProgressState } from "./progress.js";
-import { runInference, type InferenceOptions, type InferenceSummary } from "./run.js";
+import type { InferenceEvent, InferenceOptions, InferenceSummary } from "./options.js";
+import { runInference } from "./run.js";
 import { parseShard } from "./shard.js";
 
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  /** Whether stderr is a terminal (the progress bar is only drawn there). */
-  stderrIsTTY?: boolean;
-}
+// Re-exported for bin/brats-infer.js: the bin must run main with this bundle's own copy of kit,
+// whose error classes are the ones main throws.
+export { runCliMain } from "@brats/kit/cli";
+export type { CliIo } from "@brats/kit/cli";
 
-export const USAGE = `Usage: brats-infer --model RUN_DIR|MODEL.onnx [--model ...] --input DIR --out OUT_DIR [options]
+const ENGINES = ["onnx", "tfjs", "auto"] as const;
+const BACKENDS = [...new Set<string>([...TFJS_BACKENDS, ...ONNX_BACKENDS])];
 
-Segment BraTS cases with trained @brats models: sliding windows over the whole scan, back to
+export const CLI = defineCli({
+  name: "brats-infer",
+  version: readPackageVersion(new URL("../package.json", import.meta.url)),
+  summary: `Segment BraTS cases with trained @brats models: sliding windows over the whole scan, back to
 BraTS labels on the input's exact grid (<OUT>/<ID>.nii.gz). Cases already done in OUT with the
-same settings are skipped, so a re-run after a crash only does what is missing.
-
-  --model PATH          a brats-train run folder or an .onnx file with brats metadata; repeat
-                        it for an ensemble (probabilities averaged; the models must agree on
-                        modalities, outputs, classes, label convention and preprocessing)
-  --input DIR           one case folder or a dataset folder (any BraTS naming, nested folders)
-  --out OUT_DIR         output folder (created): <ID>.nii.gz, <ID>.json, metrics.json/.csv
-                        (cases with ground truth), report.html, overlays/ (with --overlays)
-  --engine NAME         onnx (onnxruntime-node) or tfjs; default onnx when onnxruntime-node
-                        loads, else tfjs. tfjs runs run folders only; onnx runs .onnx files and
-                        run folders (exported to ONNX in memory)
-  --backend NAME        tfjs: auto (default), tensorflow-gpu, tensorflow, wasm, cpu;
-                        onnx: auto (= cpu), cpu, cuda (falls back to cpu when unavailable)
-  --threads N           onnxruntime intra-op threads (onnx engine; default: the physical cores)
-  --checkpoint NAME     best or last checkpoint of run folders (default best, else last)
-  --tta                 mirroring test-time augmentation (8 flips per window; 8x slower)
-  --overlap F           sliding-window overlap in [0, 1) (default: the model's, usually 0.5)
-  --et-threshold N      post-processing: enhancing tumour smaller than N voxels in total
-                        becomes necrosis (nnU-Net's BraTS rule); default off
-  --min-component N     post-processing: tumour components smaller than N voxels are removed;
-                        default off
-  --overlays            also write PNGs: three-plane prediction over FLAIR, and ground truth
-                        vs prediction when the case has a segmentation
-  --shard i/n           only cases i, i+n, i+2n, ... of the id-sorted list (0 <= i < n), for
-                        job arrays; every shard may share OUT
-  --overwrite           recompute cases OUT holds with other settings (default: refuse)
-  --no-report           do not write report.html
-  --json                print one JSON summary on stdout
-  --quiet               no progress bar or per-case lines (errors are still printed)
-  -h, --help            show this help
-  --version             show the version
-
-The engine, backend and models are printed first (stderr); a progress bar over cases and
+same settings are skipped, so a re-run after a crash only does what is missing.`,
+  options: {
+    model: {
+      type: "string",
+      placeholder: "PATH",
+      multiple: true,
+      required: true,
+      description:
+        "a brats-train run folder or an .onnx file with brats metadata; repeat it for an ensemble (probabilities averaged; the models must agree on modalities, outputs, classes, label convention and preprocessing)",
+    },
+    input: {
+      type: "string",
+      placeholder: "DIR",
+      required: true,
+      description: "one case folder or a dataset folder (any BraTS naming, nested folders)",
+    },
+    out: {
+      type: "string",
+      placeholder: "OUT_DIR",
+      required: true,
+      description:
+        "output folder (created): <ID>.nii.gz, <ID>.json, metrics.json/.csv (cases with ground truth), report.html, overlays/ (with --overlays)",
+    },
+    engine: {
+      type: "string",
+      placeholder: "NAME",
+      description:
+        "onnx (onnxruntime-node) or tfjs; tfjs runs run folders only; onnx runs .onnx files and run folders (exported to ONNX in memory)",
+      defaultText: "onnx when onnxruntime-node loads, else tfjs",
+    },
+    backend: {
+      type: "string",
+      placeholder: "NAME",
+      description:
+        "tfjs: auto, tensorflow-gpu, tensorflow, wasm, cpu; onnx: auto (= cpu), cpu, cuda (falls back to cpu when unavailable)",
+      defaultText: "auto",
+    },
+    threads: {
+      type: "string",
+      placeholder: "N",
+      description: "onnxruntime intra-op threads (onnx engine)",
+      defaultText: "the physical cores",
+    },
+    checkpoint: {
+      type: "string",
+      placeholder: "NAME",
+      description: "best or last checkpoint of run folders",
+      defaultText: "best, else last",
+    },
+    tta: {
+      type: "boolean",
+      description: "mirroring test-time augmentation (8 flips per window; 8x slower)",
+    },
+    overlap: {
+      type: "string",
+      placeholder: "F",
+      description: "sliding-window overlap in [0, 1)",
+      defaultText: "the model's, usually 0.5",
+    },
+    "et-threshold": {
+      type: "string",
+      placeholder: "N",
+      description:
+        "post-processing: enhancing tumour smaller than N voxels in total becomes necrosis (nnU-Net's BraTS rule)",
+      defaultText: "off",
+    },
+    "min-component": {
+      type: "string",
+      placeholder: "N",
+      description: "post-processing: tumour components smaller than N voxels are removed",
+      defaultText: "off",
+    },
+    overlays: {
+      type: "boolean",
+      description:
+        "also write PNGs: three-plane prediction over FLAIR, and ground truth vs prediction when the case has a segmentation",
+    },
+    shard: {
+      type: "string",
+      placeholder: "i/n",
+      description:
+        "only cases i, i+n, i+2n, ... of the id-sorted list (0 <= i < n), for job arrays; every shard may share OUT",
+    },
+    overwrite: {
+      type: "boolean",
+      description: "recompute cases OUT holds with other settings (default: refuse)",
+    },
+    "no-report": { type: "boolean", description: "do not write report.html" },
+    json: { type: "boolean", description: "print one JSON summary on stdout" },
+    quiet: {
+      type: "boolean",
+      description: "no progress bar or per-case lines (errors are still printed)",
+    },
+  },
+  epilogue: `The engine, backend and models are printed first (stderr); a progress bar over cases and
 windows with an ETA goes to stderr when it is a terminal.
 Exit status: 0 every case done, 1 a case failed (the others are still done and listed) or the
 models/engine could not be loaded, 2 usage error (bad option, missing path, models that
-disagree, OUT made with other settings).
-`;
+disagree, OUT made with other settings).`,
+});
 
-class UsageError extends Error {}
+export type Parsed =
+  | { kind: "help" | "version"; text: string }
+  | { kind: "run"; options: InferenceOptions; json: boolean; quiet: boolean };
 
-const VALUE_FLAGS = new Set([
-  "model",
-  "input",
-  "out",
-  "engine",
-  "backend",
-  "threads",
-  "checkpoint",
-  "overlap",
-  "et-threshold",
-  "min-component",
-  "shard",
-]);
-const BOOLEAN_FLAGS = new Set(["tta", "overlays", "overwrite", "no-report", "json", "quiet"]);
-
-interface Parsed {
-  kind: "run" | "help" | "version";
-  options: InferenceOptions;
-  json: boolean;
-  quiet: boolean;
-}
-
-function positiveInt(name: string, v: string): number {
-  const n = Number(v);
-  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < 1) {
-    throw new UsageError(`${name} must be a positive integer, got ${v}`);
+/** The command line as InferenceOptions (UsageError for a bad call). */
+export function parseCommandLine(argv: readonly string[]): Parsed {
+  const parsed = parseCli(CLI, argv);
+  if (parsed.kind !== "run") return parsed;
+  const v = parsed.values;
+  const options: InferenceOptions = { models: v.model, input: v.input, out: v.out };
+  if (v.engine !== undefined) options.engine = parseChoice("--engine", v.engine, ENGINES);
+  if (v.backend !== undefined) options.backend = parseChoice("--backend", v.backend, BACKENDS);
+  if (v.threads !== undefined) options.threads = parseInteger("--threads", v.threads, { min: 1 });
+  if (v.checkpoint !== undefined) {
+    options.checkpoint = parseChoice("--checkpoint", v.checkpoint, ["best", "last"]);
   }
-  return n;
-}
-
-export function parseArgs(argv: readonly string[]): Parsed {
-  if (argv.includes("-h") || argv.includes("--help")) {
-    return { kind: "help", options: { models: [], input: "", out: "" }, json: false, quiet: false };
+  if (v.overlap !== undefined) {
+    options.overlap = parseNumber("--overlap", v.overlap, { min: 0, below: 1 });
   }
-  if (argv.includes("--version")) {
-    return {
-      kind: "version",
-      options: { models: [], input: "", out: "" },
-      json: false,
-      quiet: false,
-    };
-  }
-  const models: string[] = [];
-  const values = new Map<string, string>();
-  const flags = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith("--")) throw new UsageError(`unexpected argument "${arg}"`);
-    const eq = arg.indexOf("=");
-    const key = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-    if (BOOLEAN_FLAGS.has(key) && eq < 0) {
-      flags.add(key);
-      continue;
-    }
-    if (!VALUE_FLAGS.has(key)) throw new UsageError(`unknown option ${arg}`);
-    const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
-    if (value === undefined || value === "") throw new UsageError(`--${key} needs a value`);
-    if (key === "model") models.push(value);
-    else if (values.has(key)) throw new UsageError(`--${key} given twice`);
-    else values.set(key, value);
-  }
-  const input = values.get("input");
-  const out = values.get("out");
-  if (models.length === 0) throw new UsageError("--model is required");
-  if (input === undefined) throw new UsageError("--input is required");
-  if (out === undefined) throw new UsageError("--out is required");
-  const options: InferenceOptions = { models, input, out };
-  const engine = values.get("engine");
-  if (engine !== undefined) {
-    if (engine !== "onnx" && engine !== "tfjs" && engine !== "auto") {
-      throw new UsageError(`--engine must be onnx or tfjs, got ${engine}`);
-    }
-    options.engine = engine;
-  }
-  const backend = values.get("backend");
-  if (backend !== undefined) {
-    const known = new Set<string>([...TFJS_BACKENDS, ...ONNX_BACKENDS]);
-    if (!known.has(backend)) {
-      throw new UsageError(`unknown --backend ${backend} (use ${[...known].join(", ")})`);
-    }
-    options.backend = backend;
-  }
-  const threads = values.get("threads");
-  if (threads !== undefined) options.threads = positiveInt("--threads", threads);
-  const checkpoint = values.get("checkpoint");
-  if (checkpoint !== undefined) {
-    if (checkpoint !== "best" && checkpoint !== "last") {
-      throw new UsageError(`--checkpoint must be best or last, got ${checkpoint}`);
-    }
-    options.checkpoint = checkpoint;
-  }
-  const overlap = values.get("overlap");
-  if (overlap !== undefined) {
-    const n = Number(overlap);
-    if (overlap.trim() === "" || !(n >= 0 && n < 1)) {
-      throw new UsageError(`--overlap must be a number in [0, 1), got ${overlap}`);
-    }
-    options.overlap = n;
-  }
-  const et = values.get("et-threshold");
-  if (et !== undefined) options.etThreshold = positiveInt("--et-threshold", et);
-  const minComponent = values.get("min-component");
+  const et = v["et-threshold"];
+  if (et !== undefined) options.etThreshold = parseInteger("--et-threshold", et, { min: 1 });
+  const minComponent = v["min-component"];
   if (minComponent !== undefined) {
-    options.minComponent = positiveInt("--min-component", minComponent);
+    options.minComponent = parseInteger("--min-component", minComponent, { min: 1 });
   }
-  const shard = values.get("shard");
-  if (shard !== undefined) {
+  if (v.shard !== undefined) {
     try {
-      options.shard = parseShard(shard);
+      options.shard = parseShard(v.shard);
     } catch (err) {
-      throw new UsageError((err as Error).message);
+      throw new UsageError((err as Error).message, { cause: err });
     }
   }
-  if (flags.has("tta")) options.tta = true;
-  if (flags.has("overlays")) options.overlays = true;
-  if (flags.has("overwrite")) options.overwrite = true;
-  if (flags.has("no-report")) options.report = false;
-  return { kind: "run", options, json: flags.has("json"), quiet: flags.has("quiet") };
+  if (v.tta) options.tta = true;
+  if (v.overlays) options.overlays = true;
+  if (v.overwrite) options.overwrite = true;
+  if (v["no-report"]) options.report = false;
+  return { kind: "run", options, json: v.json, quiet: v.quiet };
 }
 
-function readVersion(): string {
-  // ../package.json from both src/cli.ts and dist/cli.js.
-  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
-    version: string;
-  };
-  return pkg.version;
+/** Where the run is, for the bar: cases finished of those to run, windows of the current case. */
+export interface CaseProgress {
+  casesDone: number;
+  cases: number;
+  windowsDone: number;
+  windows: number;
+  id: string;
+}
+
+/** `case 2/6 windows 40/216 ID`; the current case's windows count as a fraction of a case. */
+export function caseProgress(s: CaseProgress): ProgressUpdate {
+  const caseFraction = s.windows > 0 ? Math.min(1, s.windowsDone / s.windows) : 0;
+  const fraction = s.cases > 0 ? Math.min(1, (s.casesDone + caseFraction) / s.cases) : 1;
+  const current = Math.min(s.cases, s.casesDone + 1);
+  const windows = s.windows > 0 ? ` windows ${s.windowsDone}/${s.windows}` : "";
+  return { fraction, text: `case ${current}/${s.cases}${windows} ${s.id}` };
 }
 
 function fixed(v: number | null | undefined, digits: number): string {
@@ -209,115 +213,80 @@ function summaryText(s: InferenceSummary): string {
   return lines.join("\n") + "\n";
 }
 
-/** Runs the CLI on `argv` (without node and script path); resolves to the exit code. */
-export async function main(argv: readonly string[], io: CliIo = defaultIo()): Promise<number> {
-  let parsed: Parsed;
-  try {
-    parsed = parseArgs(argv);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      io.stderr(`brats-infer: ${err.message}\n\n${USAGE}`);
-      return 2;
-    }
-    throw err;
-  }
-  if (parsed.kind === "help") {
-    io.stdout(USAGE);
-    return 0;
-  }
-  if (parsed.kind === "version") {
-    io.stdout(`${readVersion()}\n`);
-    return 0;
+function startText(e: Extract<InferenceEvent, { type: "start" }>): string {
+  const models = e.models
+    .map((m) => (m.checkpoint === null ? m.path : `${m.path} (${m.checkpoint})`))
+    .join(", ");
+  return (
+    `brats-infer: engine ${e.engine}, backend ${e.backend}; ${e.models.length === 1 ? "model" : `ensemble of ${e.models.length}`}: ${models}\n` +
+    `brats-infer: ${e.cases} case(s), ${e.skipped} already done\n` +
+    e.notes.map((n) => `brats-infer: note: ${n}\n`).join("")
+  );
+}
+
+/**
+ * Runs brats-infer on `argv` (without node and the script); resolves to the exit status. Usage
+ * errors and missing input paths are thrown (runCliMain prints them, status 2).
+ */
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  const parsed = parseCommandLine(argv);
+  if (parsed.kind !== "run") {
+    io.stdout(parsed.text);
+    return EXIT.ok;
   }
   const { options, json, quiet } = parsed;
+  requireInputPath(options.input, "--input");
+  for (const model of options.models) requireInputPath(model, "--model");
+
+  // The bar is for a terminal only; logs get the per-case lines.
   const showBar = io.stderrIsTTY === true && !quiet && !json;
-  const bar = new ProgressBar(io.stderr);
-  const state: ProgressState = {
-    casesDone: 0,
-    cases: 0,
-    windowsDone: 0,
-    windows: 0,
-    elapsed: 0,
-    id: "",
-  };
-  let firstCaseStart = 0;
+  const bar = new ProgressBar({ write: io.stderr, tty: true });
+  const state: CaseProgress = { casesDone: 0, cases: 0, windowsDone: 0, windows: 0, id: "" };
   const log = (text: string) => {
     if (showBar) bar.clear();
     io.stderr(text);
+  };
+  const onEvent = (e: InferenceEvent) => {
+    if (e.type === "start") {
+      log(startText(e));
+      state.cases = e.cases - e.skipped;
+      // The ETA counts the cases of this run only, from the first one on.
+      bar.restart();
+    } else if (e.type === "case-start") {
+      Object.assign(state, { id: e.id, windowsDone: 0, windows: 0 });
+      if (showBar) bar.update(caseProgress(state), true);
+    } else if (e.type === "windows") {
+      Object.assign(state, { windowsDone: e.done, windows: e.total });
+      if (showBar) bar.update(caseProgress(state));
+    } else {
+      state.casesDone = e.index + 1;
+      const r = e.result;
+      if (r.status === "failed") {
+        log(`brats-infer: error: ${r.id}: ${r.error?.code}: ${r.error?.message}\n`);
+      } else if (!quiet) {
+        const dice =
+          r.dice === null
+            ? ""
+            : `; Dice WT ${fixed(r.dice.WT, 3)} TC ${fixed(r.dice.TC, 3)} ET ${fixed(r.dice.ET, 3)}`;
+        log(`brats-infer: ${r.id} done in ${fixed(r.seconds, 1)} s${dice}\n`);
+      }
+    }
   };
 
   let summary: InferenceSummary;
   try {
     summary = await runInference(options, {
       log: (line) => log(`brats-infer: ${line}\n`),
-      onEvent: (e) => {
-        if (e.type === "start") {
-          const models = e.models
-            .map((m) => (m.checkpoint === null ? m.path : `${m.path} (${m.checkpoint})`))
-            .join(", ");
-          log(
-            `brats-infer: engine ${e.engine}, backend ${e.backend}; ${e.models.length === 1 ? "model" : `ensemble of ${e.models.length}`}: ${models}\n` +
-              `brats-infer: ${e.cases} case(s), ${e.skipped} already done\n` +
-              e.notes.map((n) => `brats-infer: note: ${n}\n`).join(""),
-          );
-          state.cases = e.cases - e.skipped;
-          firstCaseStart = performance.now();
-        } else if (e.type === "case-start") {
-          Object.assign(state, { id: e.id, windowsDone: 0, windows: 0 });
-          if (showBar)
-            bar.update({ ...state, elapsed: (performance.now() - firstCaseStart) / 1000 }, true);
-        } else if (e.type === "windows") {
-          Object.assign(state, { windowsDone: e.done, windows: e.total });
-          if (showBar)
-            bar.update({ ...state, elapsed: (performance.now() - firstCaseStart) / 1000 });
-        } else {
-          state.casesDone = e.index + 1;
-          const r = e.result;
-          if (r.status === "failed") {
-            log(`brats-infer: error: ${r.id}: ${r.error?.code}: ${r.error?.message}\n`);
-          } else if (!quiet) {
-            const dice =
-              r.dice === null
-                ? ""
-                : `; Dice WT ${fixed(r.dice.WT, 3)} TC ${fixed(r.dice.TC, 3)} ET ${fixed(r.dice.ET, 3)}`;
-            log(`brats-infer: ${r.id} done in ${fixed(r.seconds, 1)} s${dice}\n`);
-          }
-        }
-      },
+      onEvent,
     });
   } catch (err) {
     if (showBar) bar.clear();
-    if (err instanceof InferError) {
-      io.stderr(`brats-infer: ${err.code}: ${err.message}\n`);
-      return USAGE_CODES.includes(err.code) ? 2 : 1;
-    }
-    io.stderr(`brats-infer: ${(err as Error).message ?? String(err)}\n`);
-    return 1;
+    // InferError's codes: those caused by the call (USAGE_CODES) exit 2, the others 1.
+    if (err instanceof InferError)
+      return reportError(CLI.name, err, io, { usageCodes: USAGE_CODES });
+    throw err;
   }
   if (showBar) bar.clear();
-  if (json) io.stdout(JSON.stringify(summary) + "\n");
-  else io.stdout(summaryText(summary));
-  return summary.counts.failed > 0 ? 1 : 0;
-}
-
-function defaultIo(): CliIo {
-  return {
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
-    stderrIsTTY: process.stderr.isTTY,
-  };
-}
-
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
-  process.exitCode = await main(process.argv.slice(2));
+  io.stdout(json ? JSON.stringify(summary) + "\n" : summaryText(summary));
+  return summary.counts.failed > 0 ? EXIT.failure : EXIT.ok;
 }

@@ -13,7 +13,8 @@ import { predictVolume } from "@brats/unet3d";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "./cli.js";
 import { loadModels } from "./models.js";
-import { preprocessOptions, runInference } from "./run.js";
+import { runInference } from "./run.js";
+import { preprocessOptions } from "./segment.js";
 import { captureIo, phantomDataset } from "./test-utils.js";
 
 let dir: string;

@@ -29,14 +29,13 @@ export {
   METRICS_CSV,
   METRICS_JSON,
   OVERLAYS_DIR,
-  preprocessOptions,
   REPORT_HTML,
-  runInference,
   type CaseResult,
   type InferenceEvent,
   type InferenceHooks,
   type InferenceOptions,
   type InferenceSummary,
   type ModelInfo,
-} from "./run.js";
-export { progressLine, ProgressBar, type ProgressState } from "./progress.js";
+} from "./options.js";
+export { runInference } from "./run.js";
+export { preprocessOptions } from "./segment.js";

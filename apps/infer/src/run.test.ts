@@ -10,7 +10,8 @@ import { createUNet3D, saveOnnx, setupTfjs } from "@brats/unet3d";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InferError } from "./errors.js";
 import { readRecord } from "./record.js";
-import { runInference, type InferenceEvent, type InferenceOptions } from "./run.js";
+import type { InferenceEvent, InferenceOptions } from "./options.js";
+import { runInference } from "./run.js";
 import { shardCases } from "./shard.js";
 import { phantomDataset, tinyOnnxModel } from "./test-utils.js";
 

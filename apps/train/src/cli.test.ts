@@ -1,6 +1,7 @@
 // brats-train end to end: phantom cases (always) and the six real BraTS cases (when present).
-import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,8 +10,14 @@ import { writePhantomDataset } from "@brats/data";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadModel } from "@brats/unet3d";
 import { DEFAULT_CONFIG, type RunRecord, type TrainConfig } from "@brats/runs";
-import { main, type CliIo } from "./cli.js";
+import { helpText, parseCli, runCliMain } from "@brats/kit/cli";
+import { CLI, main, trainingProgress, type CliIo } from "./cli.js";
 import { runTraining, type RunSummary } from "./run.js";
+
+/** The CLI as bin/brats-train.js runs it: main under runCliMain (errors printed, exit status). */
+function cli(argv: string[], io: CliIo): Promise<number> {
+  return runCliMain(CLI, main, { argv, io, setExitCode: () => undefined });
+}
 
 function captureIo(): CliIo & { out: string; err: string } {
   const io = {
@@ -52,22 +59,143 @@ describe("brats-train", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("prints usage with --help and rejects bad options with status 2", async () => {
+  it("--help lists every option the parser accepts, one per line; --version is the package's", async () => {
     const help = captureIo();
-    expect(await main(["--help"], help)).toBe(0);
-    expect(help.out).toContain("--fold k/n");
-    for (const argv of [
-      ["--data", "x"],
-      ["--data", "x", "--out", "y", "--fold", "3/3"],
-      ["--data", "x", "--out", "y", "--modalities", "flair,dwi"],
-      ["--data", "x", "--out", "y", "--bogus"],
-      ["--data", "x", "--out", "y", "--epochs", "0"],
-    ]) {
-      const io = captureIo();
-      expect(await main(argv, io), argv.join(" ")).toBe(2);
-      expect(io.err).toContain("brats-train:");
+    expect(await cli(["--help"], help)).toBe(0);
+    expect(help.out).toBe(helpText(CLI));
+    const lines = help.out.split("\n");
+    for (const name of [...Object.keys(CLI.options), "help", "version"]) {
+      expect(
+        lines.filter((l) => new RegExp(`^  (-\\w, )?--${name}( |$)`).test(l)),
+        name,
+      ).toHaveLength(1);
+      // ... and the parser takes it (boolean or with a value).
+      const o = (CLI.options as Record<string, { type: string }>)[name];
+      const argv = o?.type === "string" ? [`--${name}`, "1"] : [`--${name}`];
+      expect(() => parseCli(CLI, argv), name).not.toThrow(/unknown option/);
     }
+    expect(help.out).toContain("--val-every K");
+    expect(help.out).toContain("--val-overlap F");
+    const version = captureIo();
+    expect(await cli(["--version"], version)).toBe(0);
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+      version: string;
+    };
+    expect(version.out).toBe(`${pkg.version}\n`);
   });
+
+  it.each([
+    [
+      ["--epoch", "3"],
+      "brats-train: unknown option --epoch (did you mean --epochs?)\nsee brats-train --help\n",
+    ],
+    [
+      ["--data", "a", "--data", "b"],
+      "brats-train: --data given more than once\nsee brats-train --help\n",
+    ],
+    [["--data", "x"], "brats-train: missing required option --out\nsee brats-train --help\n"],
+    [[], "brats-train: missing required options --data and --out\nsee brats-train --help\n"],
+    [["--data", "x", "--out", "y", "--fold", "3/3"], "--fold k/n needs n ≥ 2 and k < n, got 3/3"],
+    [["--data", "x", "--out", "y", "--modalities", "flair,dwi"], "unknown modality dwi"],
+    [["--data", "x", "--out", "y", "--epochs", "0"], "--epochs must be a positive integer, got 0"],
+    [
+      ["--data", "x", "--out", "y", "--val-split", "1"],
+      "--val-split must be a number in [0, 1), got 1",
+    ],
+    [["--data", "x", "--out", "y", "--backend", "metal"], "--backend must be one of"],
+    [["--data", "x", "--out", "y", "stray"], 'unexpected argument "stray"'],
+  ])("usage error %j: one short line, status 2", async (argv, message) => {
+    const io = captureIo();
+    expect(await cli(argv, io)).toBe(2);
+    expect(io.err).toContain(message);
+    expect(io.err.trim().split("\n")).toHaveLength(2);
+    expect(io.err).toMatch(/\nsee brats-train --help\n$/);
+    expect(io.out).toBe("");
+  });
+
+  it.each([
+    [
+      ["--data", "/nonexistent", "--out", "/tmp/x"],
+      "--data: no such file or directory: /nonexistent",
+    ],
+    [
+      ["--data", ".", "--out", "/nonexistent-run", "--resume"],
+      "--out: no such file or directory: /nonexistent-run",
+    ],
+    [
+      ["--data", ".", "--out", "/tmp/x", "--config", "/nonexistent.json"],
+      "--config: no such file or directory: /nonexistent.json",
+    ],
+  ])("a missing input path %j is NOT_FOUND, status 2", async (argv, message) => {
+    await expect(main(argv, captureIo())).rejects.toMatchObject({ code: "NOT_FOUND" });
+    const io = captureIo();
+    expect(await cli(argv, io)).toBe(2);
+    expect(io.err).toBe(`brats-train: ${message}\n`);
+  });
+
+  it("bin/brats-train.js runs main with exit codes", async () => {
+    // The committed bin, beside a dist/cli.js that is the source (so no build is needed).
+    const root = join(dir, "program");
+    await mkdir(join(root, "bin"), { recursive: true });
+    await mkdir(join(root, "dist"), { recursive: true });
+    await copyFile(
+      fileURLToPath(new URL("../bin/brats-train.js", import.meta.url)),
+      join(root, "bin", "brats-train.js"),
+    );
+    const source = fileURLToPath(new URL("./cli.ts", import.meta.url));
+    await writeFile(join(root, "dist", "cli.js"), `export * from ${JSON.stringify(source)};\n`);
+    await writeFile(join(root, "package.json"), '{ "type": "module" }\n');
+    const run = (args: string[]) =>
+      spawnSync(
+        process.execPath,
+        ["--conditions=source", "--import", "tsx", join(root, "bin", "brats-train.js"), ...args],
+        { cwd: fileURLToPath(new URL("../", import.meta.url)), encoding: "utf8" },
+      );
+    const help = run(["--help"]);
+    expect([help.status, help.stdout]).toEqual([0, helpText(CLI)]);
+    const unknown = run(["--epoch", "3"]);
+    expect([unknown.status, unknown.stderr]).toEqual([
+      2,
+      "brats-train: unknown option --epoch (did you mean --epochs?)\nsee brats-train --help\n",
+    ]);
+    const missing = run(["--data", "/nonexistent", "--out", join(root, "run")]);
+    expect([missing.status, missing.stderr]).toEqual([
+      2,
+      "brats-train: --data: no such file or directory: /nonexistent\n",
+    ]);
+  });
+
+  it.each([
+    // step 3 of 4 (epoch 2 of 2, step 1 of 2), 0.5 s per step: 1 step left.
+    [
+      { epoch: 2, step: 3, stepInEpoch: 1, stepsPerEpoch: 2, totalSteps: 4, loss: 0.25 },
+      [0.5, 0.5],
+      0.75,
+      "epoch 2/2 step 1/2 loss 0.2500 2.00 step/s",
+      0.5,
+    ],
+    [
+      { epoch: 1, step: 1, stepInEpoch: 1, stepsPerEpoch: 250, totalSteps: 25000, loss: 1 },
+      [2],
+      1 / 25000,
+      "epoch 1/100 step 1/250 loss 1.0000 0.50 step/s",
+      49998,
+    ],
+    [
+      { epoch: 1, step: 1, stepInEpoch: 1, stepsPerEpoch: 1, totalSteps: 1, loss: 1 },
+      [],
+      1,
+      "epoch 1/1 step 1/1 loss 1.0000 0.00 step/s",
+      0,
+    ],
+  ])(
+    "trainingProgress %#: the run's share done, the step's text, ETA from recent step times",
+    (step, recent, fraction, text, eta) => {
+      const epochs = step.totalSteps / step.stepsPerEpoch;
+      const e = { type: "step" as const, lr: 1e-3, time: 1, stepSeconds: 1, ...step };
+      expect(trainingProgress(e, epochs, recent)).toEqual({ fraction, text, eta });
+    },
+  );
 
   it("trains 2 tiny epochs on 3 phantom cases and writes every output", async () => {
     const out = join(dir, "run");
@@ -91,10 +219,15 @@ describe("brats-train", () => {
       configFile,
       "--json",
     ];
-    expect(await main(argv, io), io.err).toBe(0);
+    expect(await cli(argv, io), io.err).toBe(0);
     expect(io.err).toContain("brats-train: tfjs backend: wasm + fast Conv3D kernels (asked for)\n");
     expect(io.err).toMatch(/backend wasm; 2 training, 1 validation case/);
-    expect(io.err).toMatch(/epoch 2\/2 step 2\/2 \[#+\] loss \d+\.\d+ \d+\.\d+ step\/s ETA/);
+    // Not a terminal: the bar prints a plain line at the end of each epoch (kit's one style).
+    expect(io.err).toMatch(
+      /\n\[#{24}\] 100% epoch 2\/2 step 2\/2 loss \d+\.\d{4} \d+\.\d{2} step\/s ETA 0s\n/,
+    );
+    expect(io.err).toMatch(/\n\[#{12}-{12}\] {2}50% epoch 1\/2 step 2\/2 loss .* ETA \S+\n/);
+    expect(io.err).not.toContain("\r");
     const summary = JSON.parse(io.out) as RunSummary;
     expect(summary.reason).toBe("completed");
     expect(summary.step).toBe(4);
@@ -127,7 +260,7 @@ describe("brats-train", () => {
     expect([...png.subarray(1, 4)]).toEqual([0x50, 0x4e, 0x47]); // "PNG"
     // --resume of the finished run does no more steps.
     const again = captureIo();
-    expect(await main(["--data", data, "--out", out, "--resume", "--json"], again), again.err).toBe(
+    expect(await cli(["--data", data, "--out", out, "--resume", "--json"], again), again.err).toBe(
       0,
     );
     expect((JSON.parse(again.out) as RunSummary).step).toBe(4);

@@ -1,67 +1,197 @@
-#!/usr/bin/env node
-// brats-train: train the @brats 3D U-Net on a folder of BraTS cases.
-import { readFileSync, realpathSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { LABEL_CONVENTIONS, type LabelConvention } from "@brats/conventions";
+// brats-train: train the @brats 3D U-Net on a folder of BraTS cases. The option table below is the
+// parser and the help (@brats/kit/cli); bin/brats-train.js starts main.
+import { readFileSync } from "node:fs";
+import { LABEL_CONVENTIONS } from "@brats/conventions";
 import { MODALITIES, type Modality } from "@brats/data";
+import {
+  defineCli,
+  EXIT,
+  missingOptionError,
+  parseChoice,
+  parseCli,
+  parseInteger,
+  parseNumber,
+  processIo,
+  readPackageVersion,
+  requireInputPath,
+  UsageError,
+  type CliIo,
+  type OptionValues,
+} from "@brats/kit/cli";
+import { ProgressBar, type ProgressUpdate } from "@brats/kit/progress";
 import { DEFAULT_CONFIG, type SplitSpec, type TrainConfig } from "@brats/runs";
-import type { BackendPreference, TrainEvent } from "@brats/unet3d";
+import type { TrainEvent } from "@brats/unet3d";
 import { runTraining, type RunSummary } from "./run.js";
 
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  stderrIsTTY?: boolean;
-}
+// Re-exported for bin/brats-train.js: the bin must run main with this bundle's own copy of kit,
+// whose error classes are the ones main throws.
+export { runCliMain } from "@brats/kit/cli";
+export type { CliIo } from "@brats/kit/cli";
 
-export const USAGE = `Usage: brats-train --data DIR --out RUN_DIR [options]
+const BACKENDS = ["auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
+const SCHEDULES = ["poly", "cosine", "constant"] as const;
+const d = DEFAULT_CONFIG;
 
-Train the @brats 3D U-Net (spatial attention, Dice + CE loss, Adam) on BraTS case folders.
-
-  --data DIR              folder of BraTS cases (2017–2021 or 2023 names, case folders or flat)
-  --out RUN_DIR           run folder: config.json, log.jsonl, metrics.csv, last/, best/, curves.png,
-                          model.onnx, MODEL_CARD.md
-  --modalities LIST       input channels, default flair,t1,t1ce (of flair, t1, t1ce, t2)
-  --labels CONV           label convention: brats2021 (default), brats2023, brats2015
-  --patch N               patch edge in voxels, default 64 (also the validation window)
-  --epochs N              default 100
-  --steps-per-epoch N     default 250
-  --batch N               patches per step, default 1
-  --base-filters N        default 16;  --depth N  encoder levels, default 4
-  --val-split F           share of cases held out for validation, default 0.2
-  --val IDS               comma-separated validation case ids instead
-  --fold k/n              validate on fold k (0-based) of a seeded n-fold split by case
-  --backend NAME          auto (default), tensorflow-gpu, tensorflow, wasm, cpu
-  --lr F                  peak learning rate, default 0.001;  --schedule poly|cosine|constant
-  --patience N            stop after N validations without a better mean Dice
-  --config FILE           JSON with any of these options (camelCase keys); flags override it
-  --resume                continue the run in RUN_DIR (its config.json is used)
-  --seed N                default 1;  --workers N  loader threads, default 1
-  --json                  print a JSON summary on stdout
-  -h, --help              show this help
-
-The backend is printed first; a progress bar (epoch, step, loss, speed, ETA) goes to stderr.
+export const CLI = defineCli({
+  name: "brats-train",
+  version: readPackageVersion(new URL("../package.json", import.meta.url)),
+  usage: "brats-train --data DIR --out RUN_DIR [options]",
+  summary:
+    "Train the @brats 3D U-Net (spatial attention, Dice + CE loss, Adam) on BraTS case folders.",
+  options: {
+    data: {
+      type: "string",
+      placeholder: "DIR",
+      description:
+        "folder of BraTS cases (2017–2021 or 2023 names, case folders or flat); required (here or in --config)",
+    },
+    out: {
+      type: "string",
+      placeholder: "RUN_DIR",
+      description:
+        "run folder: config.json, log.jsonl, metrics.csv, last/, best/, curves.png, model.onnx, MODEL_CARD.md; required (here or in --config)",
+    },
+    modalities: {
+      type: "string",
+      placeholder: "LIST",
+      description: `input channels, comma-separated, of ${MODALITIES.join(", ")}`,
+      defaultText: d.modalities.join(","),
+    },
+    labels: {
+      type: "string",
+      placeholder: "CONV",
+      description: `label convention: ${LABEL_CONVENTIONS.join(", ")}`,
+      defaultText: d.labels,
+    },
+    patch: {
+      type: "string",
+      placeholder: "N",
+      description: "patch edge in voxels (also the validation window)",
+      defaultText: String(d.patch),
+    },
+    epochs: {
+      type: "string",
+      placeholder: "N",
+      description: "epochs",
+      defaultText: String(d.epochs),
+    },
+    "steps-per-epoch": {
+      type: "string",
+      placeholder: "N",
+      description: "training steps per epoch",
+      defaultText: String(d.stepsPerEpoch),
+    },
+    batch: {
+      type: "string",
+      placeholder: "N",
+      description: "patches per step",
+      defaultText: String(d.batch),
+    },
+    "base-filters": {
+      type: "string",
+      placeholder: "N",
+      description: "filters of the first encoder level",
+      defaultText: String(d.baseFilters),
+    },
+    depth: {
+      type: "string",
+      placeholder: "N",
+      description: "encoder levels",
+      defaultText: String(d.depth),
+    },
+    "val-split": {
+      type: "string",
+      placeholder: "F",
+      description: "share of cases held out for validation, in [0, 1)",
+      defaultText: d.split.kind === "share" ? String(d.split.share) : "none",
+    },
+    val: {
+      type: "string",
+      placeholder: "IDS",
+      description: "comma-separated validation case ids, instead of --val-split",
+    },
+    fold: {
+      type: "string",
+      placeholder: "k/n",
+      description: "validate on fold k (0-based) of a seeded n-fold split by case",
+    },
+    "val-every": {
+      type: "string",
+      placeholder: "K",
+      description: "validate every K epochs",
+      defaultText: String(d.valEvery),
+    },
+    "val-overlap": {
+      type: "string",
+      placeholder: "F",
+      description:
+        "overlap of the validation sliding windows, in [0, 1) (also the model's default for inference)",
+      defaultText: String(d.valOverlap),
+    },
+    backend: {
+      type: "string",
+      placeholder: "NAME",
+      description: `TF.js backend: ${BACKENDS.join(", ")}`,
+      defaultText: d.backend,
+    },
+    lr: {
+      type: "string",
+      placeholder: "F",
+      description: "peak learning rate",
+      defaultText: String(d.learningRate),
+    },
+    schedule: {
+      type: "string",
+      placeholder: "NAME",
+      description: `learning-rate schedule: ${SCHEDULES.join(", ")}`,
+      defaultText: d.schedule,
+    },
+    patience: {
+      type: "string",
+      placeholder: "N",
+      description: "stop after N validations without a better mean Dice",
+      defaultText: "never stop early",
+    },
+    seed: {
+      type: "string",
+      placeholder: "N",
+      description: "random seed",
+      defaultText: String(d.seed),
+    },
+    workers: {
+      type: "string",
+      placeholder: "N",
+      description: "loader threads (0: in the main thread)",
+      defaultText: String(d.workers),
+    },
+    config: {
+      type: "string",
+      placeholder: "FILE",
+      description:
+        "JSON with any of these options (camelCase keys, e.g. stepsPerEpoch; also normalization, dropout, attention, augment, foregroundShare); flags override it",
+    },
+    resume: {
+      type: "boolean",
+      description: "continue the run in RUN_DIR (its config.json is used)",
+    },
+    json: { type: "boolean", description: "print a JSON summary on stdout" },
+  },
+  epilogue: `The backend is printed first; a progress bar (epoch, step, loss, speed, ETA) goes to stderr.
 Ctrl-C finishes the current step, saves last/ and exits (status 130); --resume continues.
-Exit status: 0 done, 1 failure, 2 usage error, 130 interrupted.
-`;
+Exit status: 0 done, 1 failure, 2 usage error (also a missing --data, --config or --resume run folder), 130 interrupted.`,
+});
 
-class UsageError extends Error {}
-
-const BACKENDS = ["auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu"];
-
-function positiveInt(name: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1)
-    throw new UsageError(`${name} must be a positive integer, got ${v}`);
-  return n;
-}
-
-function positiveNumber(name: string, v: string): number {
-  const n = Number(v);
-  if (!(Number.isFinite(n) && n > 0))
-    throw new UsageError(`${name} must be a positive number, got ${v}`);
-  return n;
-}
+type Values = OptionValues<typeof CLI.options>;
+/** The options that set a TrainConfig field: every string option but --config. */
+type ConfigOption = Exclude<
+  { [K in keyof Values]: Values[K] extends boolean ? never : K }[keyof Values],
+  "config"
+>;
+const CONFIG_OPTIONS = new Set<string>(
+  Object.entries(CLI.options)
+    .filter(([name, o]) => o.type === "string" && name !== "config")
+    .map(([name]) => name),
+);
 
 function parseFold(v: string): SplitSpec {
   const m = /^(\d+)\/(\d+)$/.exec(v);
@@ -84,16 +214,25 @@ function parseModalities(v: string): Modality[] {
   return list as Modality[];
 }
 
-interface Parsed {
-  help: boolean;
-  json: boolean;
-  resume: boolean;
-  config: Partial<TrainConfig>;
-  configFile: string | undefined;
-}
+const INTEGER_FIELDS = {
+  patch: "patch",
+  epochs: "epochs",
+  "steps-per-epoch": "stepsPerEpoch",
+  batch: "batch",
+  "base-filters": "baseFilters",
+  depth: "depth",
+  patience: "patience",
+  "val-every": "valEvery",
+} as const satisfies Partial<Record<ConfigOption, keyof TrainConfig>>;
 
-/** Option values as typed config fields; shared by flags and --config files. */
-function applyOption(config: Partial<TrainConfig>, key: string, v: string): void {
+/** One option's value as typed config fields; shared by flags and --config files. */
+function applyOption(config: Partial<TrainConfig>, key: ConfigOption, v: string): void {
+  const flag = `--${key}`;
+  if (key in INTEGER_FIELDS) {
+    const field = INTEGER_FIELDS[key as keyof typeof INTEGER_FIELDS];
+    config[field] = parseInteger(flag, v, { min: 1 });
+    return;
+  }
   switch (key) {
     case "data":
     case "out":
@@ -103,34 +242,11 @@ function applyOption(config: Partial<TrainConfig>, key: string, v: string): void
       config.modalities = parseModalities(v);
       break;
     case "labels":
-      if (!(LABEL_CONVENTIONS as readonly string[]).includes(v))
-        throw new UsageError(`unknown --labels ${v}`);
-      config.labels = v as LabelConvention;
+      config.labels = parseChoice(flag, v, LABEL_CONVENTIONS);
       break;
-    default:
+    case "val-split":
+      config.split = { kind: "share", share: parseNumber(flag, v, { min: 0, below: 1 }) };
       break;
-  }
-  const ints: Record<string, keyof TrainConfig> = {
-    patch: "patch",
-    epochs: "epochs",
-    "steps-per-epoch": "stepsPerEpoch",
-    batch: "batch",
-    "base-filters": "baseFilters",
-    depth: "depth",
-    patience: "patience",
-    "val-every": "valEvery",
-  };
-  const intKey = ints[key];
-  if (intKey !== undefined)
-    (config as Record<string, unknown>)[intKey] = positiveInt(`--${key}`, v);
-  switch (key) {
-    case "val-split": {
-      const share = Number(v);
-      if (!(share >= 0 && share < 1))
-        throw new UsageError(`--val-split must be in [0, 1), got ${v}`);
-      config.split = { kind: "share", share };
-      break;
-    }
     case "val":
       config.split = {
         kind: "ids",
@@ -144,96 +260,31 @@ function applyOption(config: Partial<TrainConfig>, key: string, v: string): void
       config.split = parseFold(v);
       break;
     case "backend":
-      if (!BACKENDS.includes(v))
-        throw new UsageError(`unknown --backend ${v} (use ${BACKENDS.join(", ")})`);
-      config.backend = v as BackendPreference;
+      config.backend = parseChoice(flag, v, BACKENDS);
       break;
-    case "seed": {
-      const n = Number(v);
-      if (!Number.isSafeInteger(n)) throw new UsageError(`--seed must be an integer, got ${v}`);
-      config.seed = n;
+    case "seed":
+      config.seed = parseInteger(flag, v);
       break;
-    }
-    case "workers": {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0) throw new UsageError(`--workers must be ≥ 0, got ${v}`);
-      config.workers = n;
+    case "workers":
+      config.workers = parseInteger(flag, v, { min: 0 });
       break;
-    }
     case "lr":
-      config.learningRate = positiveNumber("--lr", v);
+      config.learningRate = parseNumber(flag, v, { above: 0 });
       break;
     case "schedule":
-      if (v !== "poly" && v !== "cosine" && v !== "constant")
-        throw new UsageError(`unknown --schedule ${v}`);
-      config.schedule = v;
+      config.schedule = parseChoice(flag, v, SCHEDULES);
       break;
-    case "val-overlap": {
-      const n = Number(v);
-      if (!(n >= 0 && n < 1)) throw new UsageError(`--val-overlap must be in [0, 1), got ${v}`);
-      config.valOverlap = n;
+    case "val-overlap":
+      config.valOverlap = parseNumber(flag, v, { min: 0, below: 1 });
       break;
-    }
     default:
       break;
   }
 }
 
-const VALUE_FLAGS = new Set([
-  "data",
-  "out",
-  "modalities",
-  "labels",
-  "patch",
-  "epochs",
-  "steps-per-epoch",
-  "batch",
-  "base-filters",
-  "depth",
-  "val-split",
-  "val",
-  "fold",
-  "backend",
-  "config",
-  "seed",
-  "workers",
-  "lr",
-  "schedule",
-  "patience",
-  "val-every",
-  "val-overlap",
-]);
-
-function parseArgs(argv: readonly string[]): Parsed {
-  const parsed: Parsed = {
-    help: false,
-    json: false,
-    resume: false,
-    config: {},
-    configFile: undefined,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === "-h" || arg === "--help") parsed.help = true;
-    else if (arg === "--json") parsed.json = true;
-    else if (arg === "--resume") parsed.resume = true;
-    else if (arg.startsWith("--")) {
-      const eq = arg.indexOf("=");
-      const key = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-      if (!VALUE_FLAGS.has(key)) throw new UsageError(`unknown option ${arg}`);
-      const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
-      if (value === undefined) throw new UsageError(`${arg} needs a value`);
-      if (key === "config") parsed.configFile = value;
-      else applyOption(parsed.config, key, value);
-    } else {
-      throw new UsageError(`unexpected argument ${arg}`);
-    }
-  }
-  return parsed;
-}
-
 /** A --config file: the flags' names in camelCase (or as flags), values as JSON numbers/strings/arrays. */
 function readConfigFile(path: string): Partial<TrainConfig> {
+  requireInputPath(path, "--config", "file");
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, "utf8"));
@@ -261,8 +312,8 @@ function readConfigFile(path: string): Partial<TrainConfig> {
       if (typeof v !== "number" || !(v >= 0 && v <= 1))
         throw new UsageError(`foregroundShare must be in [0, 1]`);
       out.foregroundShare = v;
-    } else if (VALUE_FLAGS.has(key) && key !== "config") {
-      applyOption(out, key, Array.isArray(v) ? v.join(",") : String(v));
+    } else if (CONFIG_OPTIONS.has(key)) {
+      applyOption(out, key as ConfigOption, Array.isArray(v) ? v.join(",") : String(v));
     } else {
       throw new UsageError(`unknown key ${k} in --config ${path}`);
     }
@@ -270,65 +321,82 @@ function readConfigFile(path: string): Partial<TrainConfig> {
   return out;
 }
 
-function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return "?";
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h > 0 ? `${h}h${String(m).padStart(2, "0")}m` : `${m}m${String(s % 60).padStart(2, "0")}s`;
+/**
+ * The config a call asks for: defaults, then the --config file, then the flags, applied in the
+ * order given (so the last of --val-split, --val and --fold picks the split, as it always has).
+ */
+function configOf(values: Values, argv: readonly string[]): TrainConfig {
+  const position = (name: string) =>
+    argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  const given = [...CONFIG_OPTIONS]
+    .filter((name) => values[name as ConfigOption] !== undefined)
+    .sort((a, b) => position(a) - position(b));
+  const fromFlags: Partial<TrainConfig> = {};
+  for (const name of given)
+    applyOption(fromFlags, name as ConfigOption, values[name as ConfigOption]!);
+  const fromFile = values.config === undefined ? {} : readConfigFile(values.config);
+  const merged = { ...DEFAULT_CONFIG, ...fromFile, ...fromFlags };
+  const missing = (["data", "out"] as const).filter((k) => merged[k] === undefined);
+  if (missing.length > 0) throw missingOptionError(...missing);
+  return merged as TrainConfig;
 }
 
-/** The progress line: epoch, step, bar, loss, speed, ETA (from the mean of recent step times). */
-export function progressLine(
+/** The bar for a step: the run's share done, epoch, step, loss, speed; ETA from recent step times. */
+export function trainingProgress(
   e: Extract<TrainEvent, { type: "step" }>,
   epochs: number,
-  recentSeconds: number[],
-): string {
-  const width = 20;
-  const filled = Math.round((e.stepInEpoch / e.stepsPerEpoch) * width);
+  recentSeconds: readonly number[],
+): ProgressUpdate {
   const mean = recentSeconds.reduce((a, b) => a + b, 0) / Math.max(1, recentSeconds.length);
   const speed = mean > 0 ? 1 / mean : 0;
-  const eta = (e.totalSteps - e.step) * mean;
+  return {
+    fraction: e.totalSteps > 0 ? e.step / e.totalSteps : 0,
+    text:
+      `epoch ${e.epoch}/${epochs} step ${e.stepInEpoch}/${e.stepsPerEpoch} ` +
+      `loss ${e.loss.toFixed(4)} ${speed.toFixed(2)} step/s`,
+    eta: (e.totalSteps - e.step) * mean,
+  };
+}
+
+function summaryText(summary: RunSummary): string {
+  const v = summary.lastVal;
   return (
-    `epoch ${e.epoch}/${epochs} step ${e.stepInEpoch}/${e.stepsPerEpoch} ` +
-    `[${"#".repeat(filled)}${"-".repeat(width - filled)}] loss ${e.loss.toFixed(4)} ` +
-    `${speed.toFixed(2)} step/s ETA ${formatDuration(eta)}`
+    `${summary.reason} after ${summary.step} steps (epoch ${summary.epoch}) in ${summary.seconds.toFixed(1)} s on ${summary.backend}\n` +
+    (v === null
+      ? ""
+      : `validation Dice WT ${v.WT.toFixed(4)} TC ${v.TC.toFixed(4)} ET ${v.ET.toFixed(4)}\n`) +
+    `run folder: ${summary.runDir}\n` +
+    `model: ${summary.onnx}\nmodel card: ${summary.modelCard}\n`
   );
 }
 
-export async function main(argv: readonly string[], io: CliIo = defaultIo()): Promise<number> {
-  let parsed: Parsed;
-  let config: TrainConfig;
-  try {
-    parsed = parseArgs(argv);
-    if (parsed.help) {
-      io.stdout(USAGE);
-      return 0;
-    }
-    const fromFile = parsed.configFile === undefined ? {} : readConfigFile(parsed.configFile);
-    const merged = { ...DEFAULT_CONFIG, ...fromFile, ...parsed.config };
-    if (merged.data === undefined || merged.out === undefined)
-      throw new UsageError("--data and --out are required");
-    config = merged as TrainConfig;
-  } catch (e) {
-    if (e instanceof UsageError) {
-      io.stderr(`brats-train: ${e.message}\n\n${USAGE}`);
-      return 2;
-    }
-    throw e;
+/**
+ * Runs brats-train on `argv` (without node and the script); resolves to the exit status. Usage
+ * errors and missing input paths are thrown (runCliMain prints them, status 2).
+ */
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  const parsed = parseCli(CLI, argv);
+  if (parsed.kind !== "run") {
+    io.stdout(parsed.text);
+    return EXIT.ok;
   }
+  const { values } = parsed;
+  const config = configOf(values, argv);
+  requireInputPath(config.data, "--data", "directory");
+  // The run to continue is an input too.
+  if (values.resume) requireInputPath(config.out, "--out", "directory");
 
-  const tty = io.stderrIsTTY === true;
+  const bar = new ProgressBar({ write: io.stderr, tty: io.stderrIsTTY === true });
   const recent: number[] = [];
   let epochs = config.epochs;
   let summary: RunSummary;
   try {
     summary = await runTraining(config, {
-      resume: parsed.resume,
-      log: (line) => io.stderr(`brats-train: ${line}\n`),
+      resume: values.resume,
+      log: (line) => bar.log(`brats-train: ${line}\n`),
       onStart: (info) => {
         epochs = info.config.epochs;
-        io.stderr(
+        bar.log(
           `brats-train: backend ${info.backend}; ${info.split.train.length} training, ` +
             `${info.split.val.length} validation case(s)${info.resumed ? "; resuming" : ""}\n`,
         );
@@ -337,57 +405,25 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         if (e.type === "step") {
           recent.push(e.stepSeconds);
           if (recent.length > 20) recent.shift();
-          if (tty) io.stderr(`\r${progressLine(e, epochs, recent)}\x1b[K`);
-          else if (e.stepInEpoch === e.stepsPerEpoch)
-            io.stderr(progressLine(e, epochs, recent) + "\n");
+          // The end of an epoch always shows, also in logs.
+          bar.update(trainingProgress(e, epochs, recent), e.stepInEpoch === e.stepsPerEpoch);
         } else if (e.type === "epoch") {
           const val =
             e.val === null
               ? ""
               : ` val Dice WT ${e.val.WT.toFixed(3)} TC ${e.val.TC.toFixed(3)} ET ${e.val.ET.toFixed(3)}${e.best ? " (best)" : ""}`;
-          io.stderr(
-            `${tty ? "\r\x1b[K" : ""}epoch ${e.epoch}: loss ${e.loss.toFixed(4)} lr ${e.lr.toExponential(2)}${val}\n`,
+          bar.log(
+            `epoch ${e.epoch}: loss ${e.loss.toFixed(4)} lr ${e.lr.toExponential(2)}${val}\n`,
           );
         }
       },
     });
   } catch (e) {
-    io.stderr(`${tty ? "\n" : ""}brats-train: ${(e as Error).message}\n`);
-    return 1;
+    bar.clear();
+    io.stderr(`brats-train: ${(e as Error).message}\n`);
+    return EXIT.failure;
   }
-  if (parsed.json) io.stdout(JSON.stringify(summary) + "\n");
-  else {
-    const v = summary.lastVal;
-    io.stdout(
-      `${summary.reason} after ${summary.step} steps (epoch ${summary.epoch}) in ${summary.seconds.toFixed(1)} s on ${summary.backend}\n` +
-        (v === null
-          ? ""
-          : `validation Dice WT ${v.WT.toFixed(4)} TC ${v.TC.toFixed(4)} ET ${v.ET.toFixed(4)}\n`) +
-        `run folder: ${summary.runDir}\n` +
-        `model: ${summary.onnx}\nmodel card: ${summary.modelCard}\n`,
-    );
-  }
-  return summary.reason === "interrupted" ? 130 : 0;
-}
-
-function defaultIo(): CliIo {
-  return {
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
-    stderrIsTTY: process.stderr.isTTY,
-  };
-}
-
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
-  process.exitCode = await main(process.argv.slice(2));
+  bar.clear();
+  io.stdout(values.json ? JSON.stringify(summary) + "\n" : summaryText(summary));
+  return summary.reason === "interrupted" ? EXIT.interrupted : EXIT.ok;
 }

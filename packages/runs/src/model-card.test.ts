@@ -1,5 +1,6 @@
 // MODEL_CARD.md: the text from hand-made run states (table tests), and the card written from the
 // files of a tiny run folder (made with @brats/unet3d train()).
+import { readFileSync } from "node:fs";
 import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -142,6 +143,37 @@ describe("renderModelCard", () => {
   ])("%s", (_name, overrides, expected) => {
     const text = renderModelCard(info(overrides));
     for (const line of expected) expect(text).toContain(line);
+  });
+
+  // The whole text, byte for byte: the section renderers must add up to exactly this.
+  it.each<[string, Parameters<typeof info>[0]]>([
+    ["completed", {}],
+    [
+      "interrupted",
+      {
+        finished: null,
+        val: [],
+        history: [epoch(1, null)],
+        bestEpoch: null,
+        onnx: null,
+        sessionBackend: "cpu",
+        config: { split: { kind: "fold", k: 1, n: 5 }, labels: "brats2023", augment: false },
+      },
+    ],
+    [
+      "early-stopped",
+      {
+        finished: "early-stopped",
+        config: { split: { kind: "ids", ids: ["BraTS20_Training_003"] }, patience: null },
+        onnx: { file: "model.onnx", checkpoint: "last", bytes: 20_000 },
+      },
+    ],
+  ])("renders the whole %s card as pinned in __golden__", (name, overrides) => {
+    const golden = readFileSync(
+      new URL(`./__golden__/model-card-${name}.md`, import.meta.url),
+      "utf8",
+    );
+    expect(renderModelCard(info(overrides))).toBe(golden);
   });
 
   it("leaves out what is absent", () => {

@@ -96,46 +96,45 @@ function prettyJson(value: unknown): string {
   );
 }
 
-/** The Markdown text of a model card. */
-export function renderModelCard(info: ModelCardInfo): string {
-  const { record, last } = info;
-  const c = record.config;
-  const unet = resolveUNet3DConfig(unetOptions(c));
-  const runName = resolve(info.runDir).split(/[\\/]/).pop() ?? info.runDir;
-  const completedEpochs =
-    last.history.length === 0 ? 0 : last.history[last.history.length - 1]!.epoch;
-  const status =
-    last.finished === "completed"
-      ? `completed: ${completedEpochs} of ${c.epochs} epochs`
-      : last.finished === "early-stopped"
-        ? `stopped early after ${completedEpochs} of ${c.epochs} epochs (no better mean validation Dice in ${c.patience ?? "?"} validations)`
-        : `interrupted after ${completedEpochs} of ${c.epochs} epochs (${last.step} steps); continue with ${code(`brats-train --data ${shellArg(c.data)} --out ${shellArg(info.runDir)} --resume`)}`;
-  const backend =
-    info.sessionBackend === undefined || info.sessionBackend === record.backend
-      ? record.backend
-      : `${record.backend} (first session), ${info.sessionBackend} (latest session)`;
-  const val = validationSummary(last.history, last.bestEpoch);
-  const classes = c.labels === "brats2023" ? "0, 1, 2, 3" : "0, 1, 2, 4";
-  const pre = TRAIN_PREPROCESSING;
+/** What every section reads: the card's input and the values several sections derive from it. */
+interface CardContext {
+  info: ModelCardInfo;
+  record: RunRecord;
+  last: TrainState;
+  c: RunRecord["config"];
+  completedEpochs: number;
+}
 
-  const lines: string[] = [];
-  const table = (rows: Array<[string, string]>) => {
-    lines.push("| | |", "| --- | --- |");
-    for (const [k, v] of rows) lines.push(`| ${cell(k)} | ${cell(v)} |`);
-    lines.push("");
-  };
+/** A Markdown key/value table and the blank line after it. */
+function table(rows: Array<[string, string]>): string[] {
+  return ["| | |", "| --- | --- |", ...rows.map(([k, v]) => `| ${cell(k)} | ${cell(v)} |`), ""];
+}
 
-  lines.push(`# Model card: ${runName}`, "");
-  lines.push(
+function statusText({ info, last, c, completedEpochs }: CardContext): string {
+  if (last.finished === "completed") return `completed: ${completedEpochs} of ${c.epochs} epochs`;
+  if (last.finished === "early-stopped") {
+    return `stopped early after ${completedEpochs} of ${c.epochs} epochs (no better mean validation Dice in ${c.patience ?? "?"} validations)`;
+  }
+  return `interrupted after ${completedEpochs} of ${c.epochs} epochs (${last.step} steps); continue with ${code(`brats-train --data ${shellArg(c.data)} --out ${shellArg(info.runDir)} --resume`)}`;
+}
+
+function titleSection(ctx: CardContext): string[] {
+  const runName = resolve(ctx.info.runDir).split(/[\\/]/).pop() ?? ctx.info.runDir;
+  return [
+    `# Model card: ${runName}`,
+    "",
     `A 3D U-Net for brain-tumour segmentation of multimodal MRI, trained by ${code("brats-train")} (@brats). ` +
-      `Status: ${status}. Card written ${info.written}.`,
+      `Status: ${statusText(ctx)}. Card written ${ctx.info.written}.`,
     "",
     "> **For research only. Not for clinical use**: not a medical device, not validated for diagnosis, " +
       "treatment planning or any decision about a patient.",
     "",
-  );
+  ];
+}
 
-  lines.push("## Model", "");
+function modelSection({ info, last, c, completedEpochs }: CardContext): string[] {
+  const unet = resolveUNet3DConfig(unetOptions(c));
+  const classes = c.labels === "brats2023" ? "0, 1, 2, 3" : "0, 1, 2, 4";
   const files = [
     info.bestCheckpointEpoch === null
       ? null
@@ -146,100 +145,131 @@ export function renderModelCard(info: ModelCardInfo): string {
       : `${code(info.onnx.file)} (ONNX of ${code(`${info.onnx.checkpoint}/`)}, ${fileSize(info.onnx.bytes)}, configuration in its metadata)`,
     `${code("config.json")}, ${code("log.jsonl")}, ${code("metrics.csv")}, ${code("curves.png")}`,
   ].filter((x) => x !== null);
-  table([
-    [
-      "Architecture",
-      `3D U-Net, depth ${unet.depth}, ${unet.baseFilters} base filters, ${unet.normalization} normalisation, ` +
-        `${unet.attention ? "spatial attention on the skips" : "no attention"}, dropout ${unet.dropout}, ${unet.upsampling} upsampling`,
-    ],
-    [
-      "Trainable parameters",
-      info.parameters === null ? "unknown" : info.parameters.toLocaleString("en-US"),
-    ],
-    [
-      "Input",
-      `${c.modalities.map(code).join(", ")} in this channel order; sliding windows of ${c.patch}³ voxels`,
-    ],
-    [
-      "Output",
-      `softmax over ${unet.numClasses} classes (background, necrotic core, oedema, enhancing tumour), written as BraTS labels ${classes} (${code(c.labels)})`,
-    ],
-    ["Files", files.join("; ")],
-  ]);
+  return [
+    "## Model",
+    "",
+    ...table([
+      [
+        "Architecture",
+        `3D U-Net, depth ${unet.depth}, ${unet.baseFilters} base filters, ${unet.normalization} normalisation, ` +
+          `${unet.attention ? "spatial attention on the skips" : "no attention"}, dropout ${unet.dropout}, ${unet.upsampling} upsampling`,
+      ],
+      [
+        "Trainable parameters",
+        info.parameters === null ? "unknown" : info.parameters.toLocaleString("en-US"),
+      ],
+      [
+        "Input",
+        `${c.modalities.map(code).join(", ")} in this channel order; sliding windows of ${c.patch}³ voxels`,
+      ],
+      [
+        "Output",
+        `softmax over ${unet.numClasses} classes (background, necrotic core, oedema, enhancing tumour), written as BraTS labels ${classes} (${code(c.labels)})`,
+      ],
+      ["Files", files.join("; ")],
+    ]),
+  ];
+}
 
-  lines.push("## Data", "");
-  table([
-    ["Folder", code(c.data)],
-    ["Label convention", code(c.labels)],
-    ["Split", splitText(c.split, c.seed)],
-    [`Training cases (${record.split.train.length})`, caseList(record.split.train)],
-    [`Validation cases (${record.split.val.length})`, caseList(record.split.val)],
-    [
-      "Preprocessing",
-      `closest canonical (RAS) orientation, ${pre.spacing === null ? "native spacing" : `${pre.spacing.join(" × ")} mm`} voxels, ` +
-        `cropped to the brain (nonzero) box${pre.margin > 0 ? ` + ${pre.margin} voxels` : ""}, per-channel z-score over nonzero voxels`,
-    ],
-  ]);
+function dataSection({ record, c }: CardContext): string[] {
+  const pre = TRAIN_PREPROCESSING;
+  return [
+    "## Data",
+    "",
+    ...table([
+      ["Folder", code(c.data)],
+      ["Label convention", code(c.labels)],
+      ["Split", splitText(c.split, c.seed)],
+      [`Training cases (${record.split.train.length})`, caseList(record.split.train)],
+      [`Validation cases (${record.split.val.length})`, caseList(record.split.val)],
+      [
+        "Preprocessing",
+        `closest canonical (RAS) orientation, ${pre.spacing === null ? "native spacing" : `${pre.spacing.join(" × ")} mm`} voxels, ` +
+          `cropped to the brain (nonzero) box${pre.margin > 0 ? ` + ${pre.margin} voxels` : ""}, per-channel z-score over nonzero voxels`,
+      ],
+    ]),
+  ];
+}
 
-  lines.push("## Training", "");
-  table([
-    ["Backend", code(backend)],
-    ["Started", record.started],
-    ["Training time", `${duration(last.elapsed)}, all sessions`],
-    [
-      "Epochs and steps",
-      `${completedEpochs} of ${c.epochs} epochs, ${last.step} steps (${c.stepsPerEpoch} per epoch, batch ${c.batch}, patches ${c.patch}³)`,
-    ],
-    [
-      "Optimiser",
-      `Adam, learning rate ${c.learningRate}, ${c.schedule} schedule; Dice + cross-entropy loss`,
-    ],
-    [
-      "Sampling",
-      `${Math.round(c.foregroundShare * 100)} % of patches centred on tumour; augmentation ${c.augment ? "on" : "off"}`,
-    ],
-    [
-      "Validation",
-      `every ${c.valEvery} epoch(s), whole cases, sliding windows (overlap ${c.valOverlap})`,
-    ],
-    ["Seed", String(c.seed)],
-  ]);
-  lines.push("Configuration (`config.json`):", "", "```json", prettyJson(c), "```", "");
+function trainingSection({ info, record, last, c, completedEpochs }: CardContext): string[] {
+  const backend =
+    info.sessionBackend === undefined || info.sessionBackend === record.backend
+      ? record.backend
+      : `${record.backend} (first session), ${info.sessionBackend} (latest session)`;
+  return [
+    "## Training",
+    "",
+    ...table([
+      ["Backend", code(backend)],
+      ["Started", record.started],
+      ["Training time", `${duration(last.elapsed)}, all sessions`],
+      [
+        "Epochs and steps",
+        `${completedEpochs} of ${c.epochs} epochs, ${last.step} steps (${c.stepsPerEpoch} per epoch, batch ${c.batch}, patches ${c.patch}³)`,
+      ],
+      [
+        "Optimiser",
+        `Adam, learning rate ${c.learningRate}, ${c.schedule} schedule; Dice + cross-entropy loss`,
+      ],
+      [
+        "Sampling",
+        `${Math.round(c.foregroundShare * 100)} % of patches centred on tumour; augmentation ${c.augment ? "on" : "off"}`,
+      ],
+      [
+        "Validation",
+        `every ${c.valEvery} epoch(s), whole cases, sliding windows (overlap ${c.valOverlap})`,
+      ],
+      ["Seed", String(c.seed)],
+    ]),
+    "Configuration (`config.json`):",
+    "",
+    "```json",
+    prettyJson(c),
+    "```",
+    "",
+  ];
+}
 
-  lines.push("## Validation", "");
+function validationSection({ record, last }: CardContext): string[] {
+  const val = validationSummary(last.history, last.bestEpoch);
+  const cases = record.split.val.length;
   if (val.best === null && val.last === null) {
-    lines.push(
-      record.split.val.length === 0
-        ? "No validation cases: no validation metrics."
-        : "No validation has run yet.",
+    return [
+      "## Validation",
       "",
-    );
-  } else {
-    lines.push(
-      `Dice of the regions on the ${record.split.val.length} validation case(s), computed by @brats/metrics on the preprocessed grid ` +
-        `(WT = labels 1, 2, 4; TC = 1, 4; ET = 4 under brats2021).`,
+      cases === 0 ? "No validation cases: no validation metrics." : "No validation has run yet.",
       "",
-      "| | epoch | WT | TC | ET | mean |",
-      "| --- | ---: | ---: | ---: | ---: | ---: |",
-    );
-    for (const [name, s] of [
-      ["best", val.best],
-      ["last", val.last],
-    ] as const) {
-      if (s !== null)
-        lines.push(
-          `| ${name} | ${s.epoch} | ${f4(s.WT)} | ${f4(s.TC)} | ${f4(s.ET)} | ${f4(s.mean)} |`,
-        );
-    }
-    lines.push(
-      "",
-      `${record.split.val.length} validation case(s) give a rough estimate: expect other numbers on other data.`,
-      "",
-    );
+    ];
   }
+  const rows: string[] = [];
+  for (const [name, s] of [
+    ["best", val.best],
+    ["last", val.last],
+  ] as const) {
+    if (s !== null)
+      rows.push(
+        `| ${name} | ${s.epoch} | ${f4(s.WT)} | ${f4(s.TC)} | ${f4(s.ET)} | ${f4(s.mean)} |`,
+      );
+  }
+  return [
+    "## Validation",
+    "",
+    `Dice of the regions on the ${cases} validation case(s), computed by @brats/metrics on the preprocessed grid ` +
+      `(WT = labels 1, 2, 4; TC = 1, 4; ET = 4 under brats2021).`,
+    "",
+    "| | epoch | WT | TC | ET | mean |",
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ...rows,
+    "",
+    `${cases} validation case(s) give a rough estimate: expect other numbers on other data.`,
+    "",
+  ];
+}
 
-  lines.push("## Intended use and limits", "");
-  lines.push(
+function intendedUseSection({ record, c }: CardContext): string[] {
+  return [
+    "## Intended use and limits",
+    "",
     "- Research on automatic brain-tumour segmentation (method development, teaching, benchmarks). **Not for clinical use.**",
     `- Inputs must be BraTS-like: the ${c.modalities.join(", ")} scans of one subject, co-registered, skull-stripped, ` +
       "about 1 mm isotropic (other spacings are resampled to 1 mm), as distributed by the BraTS challenges. Other " +
@@ -249,11 +279,14 @@ export function renderModelCard(info: ModelCardInfo): string {
     "- @brats ships no pretrained weights (BraTS data terms): this model is only what this run trained, and using or " +
       "sharing it is subject to the terms of the data it was trained on.",
     "",
-  );
+  ];
+}
 
-  lines.push("## How to run inference", "");
+function inferenceSection({ info }: CardContext): string[] {
   const run = shellArg(info.runDir);
-  lines.push(
+  return [
+    "## How to run inference",
+    "",
     "```sh",
     `brats-infer --model ${run} --input CASE_OR_DATASET_DIR --out OUT_DIR`,
     ...(info.onnx === null
@@ -269,8 +302,30 @@ export function renderModelCard(info: ModelCardInfo): string {
         : `the second the ONNX file, which holds the modalities, label convention, preprocessing and window size and needs nothing else.`) +
       " Each case folder needs the same modalities; outputs are segmentations on the input's grid.",
     "",
-  );
-  return lines.join("\n");
+  ];
+}
+
+/** The Markdown text of a model card: its sections in order. */
+export function renderModelCard(info: ModelCardInfo): string {
+  const { record, last } = info;
+  const ctx: CardContext = {
+    info,
+    record,
+    last,
+    c: record.config,
+    completedEpochs: last.history.length === 0 ? 0 : last.history[last.history.length - 1]!.epoch,
+  };
+  return [
+    titleSection,
+    modelSection,
+    dataSection,
+    trainingSection,
+    validationSection,
+    intendedUseSection,
+    inferenceSection,
+  ]
+    .flatMap((section) => section(ctx))
+    .join("\n");
 }
 
 /**

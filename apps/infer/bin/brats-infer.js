@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// brats-infer: the code is dist/cli.js (`pnpm build`); this file only starts it.
+import { CLI, main, runCliMain } from "../dist/cli.js";
+
+await runCliMain(CLI, main);

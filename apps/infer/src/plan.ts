@@ -1,0 +1,156 @@
+// Before any case is segmented: the options checked, the input discovered and sharded, the
+// settings that make a case's output what it is, the refusal to mix settings in one OUT, and which
+// cases are already done (skipped) and which are still to do.
+import { existsSync, statSync } from "node:fs";
+import { readdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { DataError, discoverCases, MODALITIES, type CaseFiles } from "@brats/data";
+import { InferError } from "./errors.js";
+import type { LoadedModels } from "./models.js";
+import type { CaseResult, InferenceOptions } from "./options.js";
+import { caseState, readRecord, type CaseRecord, type CaseSettings } from "./record.js";
+import { shardCases } from "./shard.js";
+
+function badOption(message: string): InferError {
+  return new InferError("BAD_OPTION", message);
+}
+
+function checkCount(name: string, value: number | null | undefined): number | null {
+  if (value === undefined || value === null) return null;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw badOption(`${name} must be a positive integer, got ${value}`);
+  }
+  return value;
+}
+
+/** The post-processing thresholds after checking every numeric option (BAD_OPTION otherwise). */
+export interface CheckedOptions {
+  etThreshold: number | null;
+  minComponent: number | null;
+}
+
+export function checkOptions(opts: InferenceOptions): CheckedOptions {
+  if (opts.overlap !== undefined && !(opts.overlap >= 0 && opts.overlap < 1)) {
+    throw badOption(`--overlap must be in [0, 1), got ${opts.overlap}`);
+  }
+  const etThreshold = checkCount("--et-threshold", opts.etThreshold);
+  const minComponent = checkCount("--min-component", opts.minComponent);
+  if (opts.threads !== undefined) checkCount("--threads", opts.threads);
+  return { etThreshold, minComponent };
+}
+
+/** The input and output folders (absolute) and this shard's cases of the input, sorted by id. */
+export async function openInput(
+  opts: InferenceOptions,
+): Promise<{ input: string; out: string; cases: CaseFiles[] }> {
+  const input = resolve(opts.input);
+  const out = resolve(opts.out);
+  if (!existsSync(input)) throw new InferError("NOT_FOUND", `no such input: ${opts.input}`);
+  if (existsSync(out) && !statSync(out).isDirectory()) {
+    throw new InferError("NOT_FOUND", `--out ${opts.out} exists and is not a folder`);
+  }
+  let all: CaseFiles[];
+  try {
+    all = await discoverCases(input);
+  } catch (err) {
+    if (err instanceof DataError && err.code === "NO_CASES") {
+      throw new InferError("NO_CASES", `no BraTS case in ${opts.input}`, { cause: err });
+    }
+    throw new InferError("NOT_FOUND", `cannot read ${opts.input}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  return { input, out, cases: shardCases(all, opts.shard ?? null) };
+}
+
+/** Everything that makes a case's output what it is (BAD_MODEL for modalities data cannot read). */
+export function caseSettings(
+  models: LoadedModels,
+  opts: InferenceOptions,
+  checked: CheckedOptions,
+): CaseSettings {
+  const meta = models.metadata;
+  const missing = meta.modalities.filter((m) => !(MODALITIES as readonly string[]).includes(m));
+  if (missing.length > 0) {
+    throw new InferError("BAD_MODEL", `the model needs unknown modalities ${missing.join(", ")}`);
+  }
+  return {
+    models: models.models.map((m) => m.sha256),
+    engine: models.engine,
+    tta: opts.tta === true,
+    overlap: opts.overlap ?? meta.overlap,
+    windowSize: meta.windowSize,
+    etThreshold: checked.etThreshold,
+    minComponent: checked.minComponent,
+  };
+}
+
+/** Cases of OUT whose records were made with other settings. */
+async function conflictingCases(out: string, key: string): Promise<string[]> {
+  const names = (await readdir(out)).filter((n) => n.endsWith(".json") && !n.startsWith("."));
+  const ids: string[] = [];
+  for (const name of names.sort()) {
+    const record = await readRecord(join(out, name));
+    if (record !== null && `${record.case}.json` === name && record.settingsKey !== key) {
+      ids.push(record.case);
+    }
+  }
+  return ids;
+}
+
+/** Settings as shown in messages (model hashes shortened). */
+function describeSettings(s: CaseSettings): string {
+  return JSON.stringify({ ...s, models: s.models.map((m) => m.slice(0, 12)) });
+}
+
+/** SETTINGS_CONFLICT when OUT holds cases made with other settings, unless `overwrite`. */
+export async function refuseConflicts(
+  out: string,
+  key: string,
+  settings: CaseSettings,
+  opts: InferenceOptions,
+): Promise<void> {
+  const conflicts = await conflictingCases(out, key);
+  if (conflicts.length > 0 && opts.overwrite !== true) {
+    const shown = conflicts.slice(0, 5).join(", ") + (conflicts.length > 5 ? ", ..." : "");
+    throw new InferError(
+      "SETTINGS_CONFLICT",
+      `${opts.out} holds ${conflicts.length} case(s) (${shown}) made with other settings ` +
+        `(model, engine, TTA, overlap or post-processing) than ${describeSettings(settings)}; ` +
+        `use another --out, or --overwrite to recompute them`,
+    );
+  }
+}
+
+/** A case's result from its record: done in this run, or skipped as done before. */
+export function resultOf(out: string, record: CaseRecord, status: "done" | "skipped"): CaseResult {
+  const m = record.metrics;
+  return {
+    id: record.case,
+    status,
+    segmentation: join(out, record.segmentation.file),
+    overlays: record.overlays.map((o) => join(out, o.file)),
+    seconds: record.seconds,
+    volumesMl: record.volumesMl,
+    dice:
+      m === null ? null : { WT: m.regions.WT.dice, TC: m.regions.TC.dice, ET: m.regions.ET.dice },
+    error: null,
+  };
+}
+
+/** The results of the cases already done with `key` (skipped), and the cases still to do. */
+export async function planCases(
+  out: string,
+  cases: readonly CaseFiles[],
+  key: string,
+  overlays: boolean,
+): Promise<{ results: Map<string, CaseResult>; todo: CaseFiles[] }> {
+  const results = new Map<string, CaseResult>();
+  const todo: CaseFiles[] = [];
+  for (const c of cases) {
+    const state = await caseState(out, c.id, key, overlays);
+    if (state.state === "done") results.set(c.id, resultOf(out, state.record, "skipped"));
+    else todo.push(c);
+  }
+  return { results, todo };
+}
