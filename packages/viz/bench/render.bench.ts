@@ -13,11 +13,11 @@
 //   viz.baseline_rss                         MiB, the same fresh process rendering nothing
 // No peer is measured: matplotlib is not installed here, and nibabel's OrthoSlicer3D needs it; a
 // numpy + Pillow pipeline would be our own code again, not a peer.
-import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { childResult, emit, median, peakRssMiB, reportResult } from "@brats/kit/bench";
 import { getScaledData, readNifti } from "@brats/nifti";
 import { encodePng, renderThreePlane, renderThreePlanePng, type Volume } from "../src/index.js";
 
@@ -26,26 +26,6 @@ const benchFile = fileURLToPath(import.meta.url);
 const shared = join(dirname(benchFile), "../../../../shared");
 const CASE = "Brats18_CBICA_ABM_1";
 const caseDir = join(shared, "data/brats", CASE);
-
-interface Measurement {
-  name: string;
-  impl: "brats";
-  unit: "ms" | "MiB";
-  value: number;
-  case?: string;
-  runs?: number[];
-  size?: string;
-}
-
-function emit(m: Measurement): void {
-  console.log(JSON.stringify(m));
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 const round = (v: number, digits = 1) => Math.round(v * 10 ** digits) / 10 ** digits;
 
@@ -99,29 +79,23 @@ async function realCase(): Promise<{ image: Volume; labels: Volume }> {
   return { image: volume(flair), labels: volume(seg) };
 }
 
-// Child modes: one render in a fresh process, reporting its peak RSS (maxRSS is in KiB).
+// Child modes: one render in a fresh process, reporting its peak RSS.
 if (process.argv[2] === "--rss-baseline") {
-  console.log(JSON.stringify({ peakRssMiB: process.resourceUsage().maxRSS / 1024 }));
+  reportResult({ peakRssMiB: peakRssMiB() });
   process.exit(0);
 }
 if (process.argv[2] === "--rss-child") {
   const input = process.argv[3] === "real" ? await realCase() : syntheticCase();
   renderThreePlanePng(input);
-  console.log(JSON.stringify({ peakRssMiB: process.resourceUsage().maxRSS / 1024 }));
+  reportResult({ peakRssMiB: peakRssMiB() });
   process.exit(0);
 }
 
 function peakRss(args: string[]): number {
-  const child = spawnSync(
-    process.execPath,
-    ["--conditions=source", "--import", "tsx", benchFile, ...args],
-    {
-      encoding: "utf8",
-    },
-  );
-  if (child.status !== 0) throw new Error(`rss child failed: ${child.stderr}`);
-  const line = child.stdout.trim().split("\n").pop()!;
-  return (JSON.parse(line) as { peakRssMiB: number }).peakRssMiB;
+  // The child reads sources (the "source" condition), as before.
+  return childResult<{ peakRssMiB: number }>("rss child", benchFile, args, {
+    execArgv: ["--conditions=source", "--import", "tsx"],
+  }).peakRssMiB;
 }
 
 function bench(kind: "synthetic" | "real", input: { image: Volume; labels: Volume }): void {
@@ -171,8 +145,8 @@ function bench(kind: "synthetic" | "real", input: { image: Volume; labels: Volum
   });
 }
 
-// Peak RSS first, while this process is still small: Linux keeps a forked child's maxRSS at least
-// the parent's RSS at the fork, so children spawned after the timed runs would report the parent.
+// Peak RSS first, while this process is still small. The children report VmHWM, which starts afresh
+// at exec; off Linux they fall back to maxRSS, which a forked child inherits from its parent.
 const haveReal = existsSync(caseDir);
 const rss = {
   baseline: peakRss(["--rss-baseline"]),
