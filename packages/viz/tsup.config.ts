@@ -8,4 +8,6 @@ export default defineConfig({
   clean: true,
   target: "node20",
   platform: "node",
+  // The private @brats/kit is bundled in, so the published manifest needs no dependency on it.
+  noExternal: ["@brats/kit"],
 });

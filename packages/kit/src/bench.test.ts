@@ -145,6 +145,11 @@ process.stdout.write("RESULT " + JSON.stringify({ sum: Number(a) + Number(b) }) 
     expect(run.stdout).toBe("z");
   });
 
+  it("gives a Node child the execArgv asked for", () => {
+    const echo = script("argv.mjs", "console.log(JSON.stringify(process.execArgv));");
+    expect(runScript(echo, [], { execArgv: ["--no-warnings"] }).lines[0]).toBe('["--no-warnings"]');
+  });
+
   it("reportResult prints the line childResult reads", () => {
     expect(stdoutOf(() => reportResult({ a: [1, 2] }))).toBe('RESULT {"a":[1,2]}\n');
   });

@@ -90,6 +90,8 @@ export interface RunScriptOptions {
    * over to a TypeScript child). Any other program gets just `[script, ...args]`.
    */
   command?: string;
+  /** Node's own arguments for a Node child, instead of this process's execArgv. */
+  execArgv?: readonly string[];
   cwd?: string;
   /** Default 30 minutes. */
   timeoutMs?: number;
@@ -112,7 +114,7 @@ export function runScript(
   const node = opts.command === undefined;
   const proc = spawnSync(
     opts.command ?? process.execPath,
-    node ? [...process.execArgv, script, ...args] : [script, ...args],
+    node ? [...(opts.execArgv ?? process.execArgv), script, ...args] : [script, ...args],
     {
       encoding: "utf8",
       maxBuffer: 1 << 24,

@@ -4,11 +4,11 @@
 // read the way nifti-reader-js's README shows), against nibabel run live when /usr/bin/python3 has it.
 // Prints one JSON line per disagreement and a summary line per part.
 // Run: node --import tsx bench/compare-nifti-reader-js.ts   (from packages/nifti)
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { PYTHON, runScript } from "@brats/kit/bench";
 import * as nifti from "nifti-reader-js";
 import { createImage, serializeNifti } from "../src/index.js";
 import { decodeWithNiftiReaderJs } from "./nifti-reader-js-decode.js";
@@ -185,7 +185,7 @@ const workDir = mkdtempSync(join(tmpdir(), "nrj-compare-"));
 try {
   const paths = synthetic.map((s) => join(workDir, s.name));
   synthetic.forEach((s, i) => writeFileSync(paths[i]!, s.bytes));
-  const py = spawnSync("/usr/bin/python3", ["-c", NIBABEL, ...paths], { encoding: "utf8" });
+  const py = runScript("-c", [NIBABEL, ...paths], { command: PYTHON });
   const nib =
     py.status === 0
       ? (JSON.parse(py.stdout) as Record<string, { affine?: number[][]; error?: string }>)

@@ -5,40 +5,20 @@
 // Each implementation gets one untimed warm-up pass, then RUNS timed passes over all 30 files;
 // the reported value is the MEDIAN pass (robust to a stray slow pass on a shared 2-core machine),
 // and every pass is listed in "runs". Output: one JSON line per measurement.
-import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { emit, median, peakRssMiB, PYTHON, runScript } from "@brats/kit/bench";
 import { getScaledData, readNifti } from "../src/index.js";
 import { decodeWithNiftiReaderJs } from "./nifti-reader-js-decode.js";
 
 const RUNS = 5;
 /** Files decoded at once in the batch mode: enough to keep zlib's thread pool and both cores busy. */
 const BATCH_IN_FLIGHT = 4;
-const PYTHON = "/usr/bin/python3";
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const bratsDir = join(benchDir, "../../../../shared/data/brats");
-
-interface Measurement {
-  name: string;
-  impl: string;
-  unit: string;
-  value: number;
-  runs?: number[];
-  note?: string;
-}
-
-function emit(m: Measurement): void {
-  console.log(JSON.stringify(m));
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 function round(value: number, digits = 1): number {
   const f = 10 ** digits;
@@ -110,12 +90,10 @@ function niftiReaderJs(files: string[]): Promise<number> {
 
 function nibabel(files: string[]): number[] | string {
   if (!existsSync(PYTHON)) return `${PYTHON} not found`;
-  const result = spawnSync(PYTHON, [join(benchDir, "nibabel_decode.py"), String(RUNS), ...files], {
-    encoding: "utf8",
-    maxBuffer: 1 << 20,
+  const result = runScript(join(benchDir, "nibabel_decode.py"), [String(RUNS), ...files], {
+    command: PYTHON,
   });
-  if (result.status !== 0)
-    return `nibabel run failed: ${(result.stderr || String(result.error)).trim()}`;
+  if (result.status !== 0) return `nibabel run failed: ${result.stderr.trim()}`;
   const parsed = JSON.parse(result.stdout) as { voxels: number; seconds: number[] };
   return parsed.seconds.map((s) => parsed.voxels / 1e6 / s);
 }
@@ -151,7 +129,7 @@ async function main(): Promise<void> {
     name: "nifti.decode.brats.peak_rss",
     impl: "brats",
     unit: "MiB",
-    value: round(process.resourceUsage().maxRSS / 1024),
+    value: round(peakRssMiB()),
   });
 
   report("nifti.decode.brats.single", "nifti-reader-js", await measure(() => niftiReaderJs(files)));

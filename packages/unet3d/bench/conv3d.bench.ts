@@ -11,22 +11,25 @@
  * (prints JSON lines), or call `benchConv3d()` (synchronous: it waits for child processes) from
  * another bench.
  */
-import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { loadavg } from "node:os";
+import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import {
+  argValue,
+  childResult,
+  emit,
+  loadNote,
+  median,
+  peakRssMiB,
+  PYTHON,
+  pythonHas,
+  reportResult,
+  runScript,
+  type BenchLine,
+} from "@brats/kit/bench";
 import type { Tensor, Tensor5D } from "@tensorflow/tfjs-core";
 
 export type Conv3dImpl = "brats" | "tfjs-wasm" | "tfjs-cpu" | "pytorch";
-
-export interface BenchLine {
-  name: string;
-  impl: string;
-  unit: string;
-  value: number | null;
-  note?: string;
-}
 
 export interface Conv3dBenchOptions {
   /** Impls to run, default all four. */
@@ -47,7 +50,6 @@ const SIZE = 64;
 const CHANNELS = 16;
 const THIS_FILE = fileURLToPath(import.meta.url);
 const PEER_SCRIPT = resolve(dirname(THIS_FILE), "../../../../shared/peers/pytorch_unet3d.py");
-const PYTHON = "/usr/bin/python3";
 
 const WHAT: Record<"brats" | "tfjs-wasm" | "tfjs-cpu", string> = {
   brats: "wasm backend + registerFastConv3D() defaults (XNNPACK Conv2D/BatchMatMul, 1 thread)",
@@ -61,20 +63,6 @@ interface ChildResult {
   seconds: number[];
   peakRssMiB: number;
   size: number;
-}
-
-/**
- * This process's peak RSS in MiB: VmHWM, which starts afresh at exec (getrusage's maxrss is
- * carried over from the parent across exec, so a child of a big parent would report the parent).
- */
-function peakRssMiB(): number {
-  try {
-    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync("/proc/self/status", "utf8"));
-    if (m) return Number(m[1]) / 1024;
-  } catch {
-    // not Linux: fall through
-  }
-  return process.resourceUsage().maxRSS / 1024;
 }
 
 /** In the child process: times forward + input gradient + filter gradient on one backend. */
@@ -133,32 +121,19 @@ async function runChild(
     peakRssMiB: peakRssMiB(),
     size,
   };
-  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+  reportResult(result);
 }
 
 function spawnChild(impl: Conv3dImpl, size: number, iterations: number): ChildResult {
-  const proc = spawnSync(
-    process.execPath,
-    [...process.execArgv, THIS_FILE, "--child", impl, String(size), String(iterations)],
-    { encoding: "utf8", maxBuffer: 1 << 24, timeout: 30 * 60 * 1000 },
+  return childResult<ChildResult>(
+    `${impl} child`,
+    THIS_FILE,
+    ["--child", impl, String(size), String(iterations)],
+    { timeoutMs: 30 * 60 * 1000 },
   );
-  const line = proc.stdout.split("\n").find((l) => l.startsWith("RESULT "));
-  if (proc.status !== 0 || line === undefined) {
-    throw new Error(`${impl} child failed (status ${proc.status}): ${proc.stderr.slice(-600)}`);
-  }
-  return JSON.parse(line.slice(7)) as ChildResult;
 }
 
-const median = (v: number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const round = (v: number, digits = 2) => Number(v.toFixed(digits));
-
-function torchAvailable(): boolean {
-  return spawnSync(PYTHON, ["-c", "import torch"], { stdio: "ignore" }).status === 0;
-}
 
 interface TorchConv {
   fwd_bwd_gflops: number;
@@ -176,8 +151,8 @@ function runTorch(): { result: Record<string, unknown>; peakRssMiB: number } {
     'hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")]',
     'print("RSS %f" % (int(hwm[0].split()[1]) / 1024.0 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0))',
   ].join("\n");
-  const proc = spawnSync(PYTHON, ["-c", code], { encoding: "utf8", timeout: 10 * 60 * 1000 });
-  const lines = proc.stdout.split("\n");
+  const proc = runScript("-c", [code], { command: PYTHON, timeoutMs: 10 * 60 * 1000 });
+  const lines = proc.lines;
   const res = lines.find((l) => l.startsWith("RESULT "));
   const rss = lines.find((l) => l.startsWith("RSS "));
   if (proc.status !== 0 || res === undefined || rss === undefined) {
@@ -194,16 +169,15 @@ export function benchConv3d(options: Conv3dBenchOptions = {}): BenchLine[] {
   const iterations = options.iterations ?? 5;
   const stockSize = options.stockSize ?? SIZE;
   const lines: BenchLine[] = [];
-  const emit = (line: BenchLine) => {
+  const report = (line: BenchLine) => {
     lines.push(line);
     options.onLine?.(line);
   };
-  const load = () => `load average ${loadavg()[0]!.toFixed(2)} on a shared 2-core machine`;
 
   for (const impl of impls) {
     if (impl === "pytorch") {
-      if (!existsSync(PEER_SCRIPT) || !torchAvailable()) {
-        emit({
+      if (!existsSync(PEER_SCRIPT) || !pythonHas("torch")) {
+        report({
           name: NAME,
           impl,
           unit: "GFLOP/s",
@@ -212,15 +186,15 @@ export function benchConv3d(options: Conv3dBenchOptions = {}): BenchLine[] {
         });
         continue;
       }
-      const before = load();
+      const before = loadNote();
       const { result, peakRssMiB } = runTorch();
       const on = result.mkldnn_on as TorchConv;
       const off = result.mkldnn_off as TorchConv;
       const note =
         `torch F.conv3d [1,16,64,64,64] 3x3x3 pad 1, forward + backward (input and weight grads), ` +
         `median of 10, ${String(result.backend)}, mkldnn on; mkldnn off: ${off.fwd_bwd_gflops} GFLOP/s; ${before}`;
-      emit({ name: NAME, impl, unit: "GFLOP/s", value: on.fwd_bwd_gflops, note });
-      emit({
+      report({ name: NAME, impl, unit: "GFLOP/s", value: on.fwd_bwd_gflops, note });
+      report({
         name: `${NAME}.peak_rss`,
         impl,
         unit: "MiB",
@@ -231,7 +205,7 @@ export function benchConv3d(options: Conv3dBenchOptions = {}): BenchLine[] {
     }
     const size = impl === "brats" ? SIZE : stockSize;
     const iters = impl === "brats" ? iterations : 1;
-    const before = load();
+    const before = loadNote();
     const r = spawnChild(impl, size, iters);
     const sec = median(r.seconds);
     const sizeNote = size === SIZE ? "" : `measured at ${size}^3 instead of 64^3; `;
@@ -243,14 +217,14 @@ export function benchConv3d(options: Conv3dBenchOptions = {}): BenchLine[] {
       impl === "tfjs-wasm"
         ? "; stock wasm Conv3DBackpropInputV2/FilterV2 return wrong values in tfjs 4.22 (see fast-conv3d.test.ts)"
         : "";
-    emit({
+    report({
       name: NAME,
       impl,
       unit: "GFLOP/s",
       value: round((3 * fwdFlop(size)) / sec / 1e9),
       note: `${WHAT[impl]}; ${sizeNote}${iterNote}; ${before}${wrong}`,
     });
-    emit({
+    report({
       name: `${NAME}.peak_rss`,
       impl,
       unit: "MiB",
@@ -261,12 +235,11 @@ export function benchConv3d(options: Conv3dBenchOptions = {}): BenchLine[] {
   return lines;
 }
 
-function argValue(args: string[], flag: string): number | undefined {
-  const i = args.indexOf(flag);
-  return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : undefined;
-}
-
 const args = process.argv.slice(2);
+const numberArg = (flag: string): number | undefined => {
+  const v = argValue(args, flag);
+  return v === undefined ? undefined : Number(v);
+};
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === THIS_FILE) {
   if (args[0] === "--child") {
     await runChild(args[1] as "brats" | "tfjs-wasm" | "tfjs-cpu", Number(args[2]), Number(args[3]));
@@ -276,9 +249,9 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === THIS_FILE) {
       : undefined;
     benchConv3d({
       impls,
-      iterations: argValue(args, "--iterations"),
-      stockSize: argValue(args, "--stock-size"),
-      onLine: (line) => process.stdout.write(`${JSON.stringify(line)}\n`),
+      iterations: numberArg("--iterations"),
+      stockSize: numberArg("--stock-size"),
+      onLine: emit,
     });
   }
 }

@@ -16,13 +16,23 @@
  * [--reps N] [--threads N]`, or `--profile` for onnxruntime's per-operator times of one 128³
  * window of the reference model.
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { mulberry32 } from "@brats/kit/random";
-import type { BenchLine } from "./conv3d.bench.js";
+import {
+  argValue,
+  childResult,
+  emit as printLine,
+  loadAverage,
+  median,
+  peakRssMiB,
+  PYTHON,
+  pythonHas,
+  reportResult,
+  type BenchLine,
+} from "@brats/kit/bench";
 
 export type FullVolumeImpl = "onnx" | "tfjs-wasm" | "pytorch";
 export const FULL_VOLUME_IMPLS: FullVolumeImpl[] = ["onnx", "pytorch", "tfjs-wasm"];
@@ -33,7 +43,6 @@ const WINDOW: [number, number, number] = [128, 128, 128];
 const OVERLAP = 0.5;
 const THIS_FILE = fileURLToPath(import.meta.url);
 const PEER_SCRIPT = resolve(dirname(THIS_FILE), "../../../../shared/peers/pytorch_unet3d.py");
-const PYTHON = "/usr/bin/python3";
 
 interface ChildResult {
   seconds: number[];
@@ -45,12 +54,6 @@ interface ChildResult {
 }
 
 const round = (v: number, digits = 3): number => Number(v.toFixed(digits));
-const median = (v: number[]): number => {
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const loadValue = (): string => loadavg()[0]!.toFixed(2);
 
 /** Seeded standard normal values (Box–Muller over a Mulberry32 stream). */
 function randomVolume(n: number, seed: number): Float32Array {
@@ -135,11 +138,11 @@ async function runChild(
     seconds,
     warmupSeconds,
     windows,
-    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    peakRssMiB: peakRssMiB(),
     labelCounts,
     ...(providers === undefined ? {} : { providers }),
   };
-  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+  reportResult(result);
 }
 
 /** onnxruntime's profiler over one 128³ window of the reference model: per-operator times. */
@@ -191,7 +194,7 @@ async function runProfile(modelPath: string, threads: number): Promise<void> {
     .slice(0, 10)
     .map((n) => ({ ...n, seconds: round(n.seconds) }));
   process.stdout.write(
-    `${JSON.stringify({ window: WINDOW, threads, runSeconds: round(last.dur / 1e6), load: loadValue(), ops, top })}\n`,
+    `${JSON.stringify({ window: WINDOW, threads, runSeconds: round(last.dur / 1e6), load: loadAverage(), ops, top })}\n`,
   );
 }
 
@@ -216,16 +219,12 @@ function spawnChild(
   reps: number,
   threads: number,
 ): ChildResult {
-  const proc = spawnSync(
-    process.execPath,
-    [...process.execArgv, THIS_FILE, "--child", impl, modelPath, String(reps), String(threads)],
-    { encoding: "utf8", maxBuffer: 1 << 24, timeout: 2 * 60 * 60 * 1000 },
+  return childResult<ChildResult>(
+    `${impl} child`,
+    THIS_FILE,
+    ["--child", impl, modelPath, String(reps), String(threads)],
+    { timeoutMs: 2 * 60 * 60 * 1000 },
   );
-  const line = proc.stdout.split("\n").find((l) => l.startsWith("RESULT "));
-  if (proc.status !== 0 || line === undefined) {
-    throw new Error(`${impl} child failed (status ${proc.status}): ${proc.stderr.slice(-800)}`);
-  }
-  return JSON.parse(line.slice(7)) as ChildResult;
 }
 
 interface TorchSw {
@@ -258,11 +257,9 @@ export async function benchFullVolume(opts: FullVolumeOptions): Promise<void> {
   try {
     if (impls.includes("onnx")) await exportReference(modelPath);
     for (const impl of impls) {
-      const before = loadValue();
+      const before = loadAverage();
       if (impl === "pytorch") {
-        const available =
-          existsSync(PEER_SCRIPT) &&
-          spawnSync(PYTHON, ["-c", "import torch"], { stdio: "ignore" }).status === 0;
+        const available = existsSync(PEER_SCRIPT) && pythonHas("torch");
         if (!available) {
           emit({
             name: NAME,
@@ -273,17 +270,12 @@ export async function benchFullVolume(opts: FullVolumeOptions): Promise<void> {
           });
           continue;
         }
-        const proc = spawnSync(PYTHON, [PEER_SCRIPT, "sw", String(reps)], {
-          encoding: "utf8",
-          timeout: 2 * 60 * 60 * 1000,
+        const r = childResult<TorchSw>("pytorch sw", PEER_SCRIPT, ["sw", String(reps)], {
+          command: PYTHON,
+          timeoutMs: 2 * 60 * 60 * 1000,
         });
-        const line = proc.stdout.split("\n").find((l) => l.startsWith("RESULT "));
-        if (proc.status !== 0 || line === undefined) {
-          throw new Error(`pytorch sw failed (status ${proc.status}): ${proc.stderr.slice(-800)}`);
-        }
-        const r = JSON.parse(line.slice(7)) as TorchSw;
         torchSeconds = r.median_s ?? null;
-        loads[impl] = `${before}→${loadValue()}`;
+        loads[impl] = `${before}→${loadAverage()}`;
         emit({
           name: NAME,
           impl: "pytorch",
@@ -303,7 +295,7 @@ export async function benchFullVolume(opts: FullVolumeOptions): Promise<void> {
       const r = spawnChild(impl, modelPath, reps, threads);
       const value = round(median(r.seconds), 2);
       if (impl === "onnx") onnxSeconds = value;
-      loads[impl] = `${before}→${loadValue()}`;
+      loads[impl] = `${before}→${loadAverage()}`;
       const what =
         impl === "onnx"
           ? `onnxruntime-node ${r.providers?.join("+")}, ${threads} threads`
@@ -337,11 +329,6 @@ export async function benchFullVolume(opts: FullVolumeOptions): Promise<void> {
   }
 }
 
-function argValue(args: string[], flag: string): string | undefined {
-  const i = args.indexOf(flag);
-  return i >= 0 ? args[i + 1] : undefined;
-}
-
 if (process.argv[1] === THIS_FILE) {
   const args = process.argv.slice(2);
   const threads = Number(argValue(args, "--threads") ?? 2);
@@ -366,7 +353,7 @@ if (process.argv[1] === THIS_FILE) {
       impls,
       reps: Number(argValue(args, "--reps") ?? 1),
       threads,
-      onLine: (line) => process.stdout.write(`${JSON.stringify(line)}\n`),
+      onLine: printLine,
     });
   }
 }

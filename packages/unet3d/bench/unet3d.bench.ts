@@ -17,13 +17,24 @@
  * steps, default 3), --stock-steps N (timed steps of the stock impls, default 1, no warm-up),
  * --fv-impls onnx,pytorch,tfjs-wasm, --fv-reps N (whole-volume runs per engine, default 1).
  */
-import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import {
+  argValue,
+  childResult,
+  emit,
+  loadAverage,
+  loadNote,
+  median,
+  peakRssMiB,
+  PYTHON,
+  pythonHas,
+  reportResult,
+  runScript,
+} from "@brats/kit/bench";
 import type { Tensor, Variable } from "@tensorflow/tfjs-core";
-import { benchConv3d, type BenchLine } from "./conv3d.bench.js";
+import { benchConv3d } from "./conv3d.bench.js";
 import { benchFullVolume, FULL_VOLUME_IMPLS, type FullVolumeImpl } from "./fullvolume.bench.js";
 
 type Impl = "brats" | "tfjs-wasm" | "tfjs-cpu" | "pytorch";
@@ -33,7 +44,6 @@ const NAME = "unet3d.trainstep.64";
 const SIZE = 64;
 const THIS_FILE = fileURLToPath(import.meta.url);
 const PEER_SCRIPT = resolve(dirname(THIS_FILE), "../../../../shared/peers/pytorch_unet3d.py");
-const PYTHON = "/usr/bin/python3";
 const ALL_IMPLS: Impl[] = ["brats", "tfjs-wasm", "tfjs-cpu", "pytorch"];
 
 interface ChildResult {
@@ -44,18 +54,7 @@ interface ChildResult {
   fastConvCalls: number | null;
 }
 
-function emit(line: BenchLine): void {
-  process.stdout.write(`${JSON.stringify(line)}\n`);
-}
-
-const median = (v: number[]): number => {
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const round = (v: number, digits = 3): number => Number(v.toFixed(digits));
-const loadValue = (): string => loadavg()[0]!.toFixed(2);
-const load = (): string => `load average ${loadValue()} on a shared 2-core machine`;
 
 // ---------------------------------------------------------------------------------------------
 // Child: one impl's training steps.
@@ -111,23 +110,19 @@ async function runChild(impl: TfImpl, warmup: boolean, steps: number): Promise<v
     seconds,
     warmupSeconds,
     losses,
-    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    peakRssMiB: peakRssMiB(),
     fastConvCalls: stats?.() ?? null,
   };
-  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+  reportResult(result);
 }
 
 function spawnChild(impl: TfImpl, warmup: boolean, steps: number): ChildResult {
-  const proc = spawnSync(
-    process.execPath,
-    [...process.execArgv, THIS_FILE, "--child", impl, warmup ? "1" : "0", String(steps)],
-    { encoding: "utf8", maxBuffer: 1 << 24, timeout: 60 * 60 * 1000 },
+  return childResult<ChildResult>(
+    `${impl} child`,
+    THIS_FILE,
+    ["--child", impl, warmup ? "1" : "0", String(steps)],
+    { timeoutMs: 60 * 60 * 1000 },
   );
-  const line = proc.stdout.split("\n").find((l) => l.startsWith("RESULT "));
-  if (proc.status !== 0 || line === undefined) {
-    throw new Error(`${impl} child failed (status ${proc.status}): ${proc.stderr.slice(-800)}`);
-  }
-  return JSON.parse(line.slice(7)) as ChildResult;
 }
 
 interface TorchTrain {
@@ -139,10 +134,7 @@ interface TorchTrain {
 }
 
 function torchAvailable(): boolean {
-  return (
-    existsSync(PEER_SCRIPT) &&
-    spawnSync(PYTHON, ["-c", "import torch"], { stdio: "ignore" }).status === 0
-  );
+  return existsSync(PEER_SCRIPT) && pythonHas("torch");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -166,13 +158,14 @@ function benchTrainStep(impls: Impl[], steps: number, stockSteps: number): numbe
         });
         continue;
       }
-      const torchStartLoad = loadValue();
-      const before = load();
-      const proc = spawnSync(PYTHON, [PEER_SCRIPT, "train", String(SIZE)], {
-        encoding: "utf8",
-        timeout: 30 * 60 * 1000,
+      const torchStartLoad = loadAverage();
+      const before = loadNote();
+      // Not childResult: the note below quotes the peer's RESULT line as printed.
+      const proc = runScript(PEER_SCRIPT, ["train", String(SIZE)], {
+        command: PYTHON,
+        timeoutMs: 30 * 60 * 1000,
       });
-      const line = proc.stdout.split("\n").find((l) => l.startsWith("RESULT "));
+      const line = proc.lines.find((l) => l.startsWith("RESULT "));
       if (proc.status !== 0 || line === undefined) {
         throw new Error(`pytorch train failed (status ${proc.status}): ${proc.stderr.slice(-800)}`);
       }
@@ -188,7 +181,7 @@ function benchTrainStep(impls: Impl[], steps: number, stockSteps: number): numbe
         continue;
       }
       torchSeconds = r.median_s;
-      torchLoad = `${torchStartLoad}→${loadValue()}`;
+      torchLoad = `${torchStartLoad}→${loadAverage()}`;
       emit({
         name: NAME,
         impl,
@@ -208,13 +201,13 @@ function benchTrainStep(impls: Impl[], steps: number, stockSteps: number): numbe
     const stock = impl !== "brats";
     const warmup = !stock;
     const n = stock ? stockSteps : steps;
-    const startLoad = loadValue();
-    const before = load();
+    const startLoad = loadAverage();
+    const before = loadNote();
     const r = spawnChild(impl, warmup, n);
     const value = median(r.seconds);
     if (impl === "brats") {
       bratsSeconds = value;
-      bratsLoad = `${startLoad}→${loadValue()}`;
+      bratsLoad = `${startLoad}→${loadAverage()}`;
     }
     const finite = r.losses.every(Number.isFinite);
     const parts = [
@@ -253,11 +246,6 @@ function benchTrainStep(impls: Impl[], steps: number, stockSteps: number): numbe
     });
   }
   return bratsSeconds;
-}
-
-function argValue(args: string[], flag: string): string | undefined {
-  const i = args.indexOf(flag);
-  return i >= 0 ? args[i + 1] : undefined;
 }
 
 const args = process.argv.slice(2);
