@@ -1,10 +1,20 @@
-#!/usr/bin/env node
 // brats-eval: score predicted BraTS segmentations against the ground truth, case by case, with
 // the metrics and conventions of @brats/metrics; a table, JSON (the schema other tools reuse) or CSV.
-import { readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+// The entry point is bin/brats-eval.js (it calls `run`); this module only defines the tool.
+import { readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import {
+  defineCli,
+  parseChoice,
+  parseCli,
+  readPackageVersion,
+  requireInputPath,
+  runCliMain,
+  UsageError,
+  type CliIo,
+} from "@brats/kit/cli";
 import { writeAtomic } from "@brats/kit/fs";
+import { ProgressBar } from "@brats/kit/progress";
 import {
   LABEL_CONVENTIONS,
   labelConvention,
@@ -43,38 +53,63 @@ import {
 export type { EvaluationReport, FailedCase, ScoredCase } from "./report.js";
 export { reportToCsv as toCsv } from "./report.js";
 
-/** Where the CLI writes; swapped for buffers in tests. Each call is one complete chunk of text. */
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  /** Whether stderr is a terminal (the progress bar is only drawn there, or with --progress). */
-  stderrIsTTY?: boolean;
-}
+export type { CliIo };
 
-export const USAGE = `Usage: brats-eval --pred PRED --gt GT [options]
-
-Score predicted BraTS segmentations against the ground truth: Dice, HD95, HD, ASSD, sensitivity,
+/** The option table: the parser and the help both come from it. */
+export const CLI = defineCli({
+  name: "brats-eval",
+  // ../package.json from both src/cli.ts and dist/cli.js.
+  version: readPackageVersion(new URL("../package.json", import.meta.url)),
+  summary: `Score predicted BraTS segmentations against the ground truth: Dice, HD95, HD, ASSD, sensitivity,
 specificity, precision, Jaccard and volumes for the regions WT, TC, ET and every label.
 
   PRED  a NIfTI file, or a folder of <ID>.nii.gz (also <ID>_seg.nii.gz, <ID>_pred.nii.gz)
   GT    a NIfTI file, a folder of BraTS case folders (<ID>/<ID>_seg.nii.gz), or a folder of
         flat files (<ID>.nii.gz or <ID>_seg.nii.gz; <ID>_flair/_t1/_t1ce/_t2 images are ignored)
 Files are paired by case ID; two files are paired whatever their names. Shapes, spacings and
-affines must agree. .nii works wherever .nii.gz does.
-
-Options:
-  --labels CONV       label convention: brats2021 (default; 1 NCR, 2 ED, 4 ET), brats2023
-                      (3 is ET), brats2015 (3 is non-enhancing core, counted with 1)
-  --label-map MAP     remap predicted labels before scoring, e.g. 3=4 or 3=4,5=0
-  --json              print one JSON object (cases, summary, unpaired, failed) instead of tables
-  --csv FILE          also write one CSV row per case and region/label with every metric
-  --progress          draw the progress bar even when stderr is not a terminal
-  -h, --help          show this help
-  --version           show the version
-
-Exit status: 0 when every case was paired and scored, 1 when any case was unpaired or failed
-(the others are still scored and printed) or none was found, 2 on a usage error.
-`;
+affines must agree. .nii works wherever .nii.gz does.`,
+  options: {
+    pred: {
+      type: "string",
+      placeholder: "PRED",
+      required: true,
+      description: "the predictions: a NIfTI file or a folder",
+    },
+    gt: {
+      type: "string",
+      placeholder: "GT",
+      required: true,
+      description: "the ground truth: a NIfTI file or a folder",
+    },
+    labels: {
+      type: "string",
+      placeholder: "CONV",
+      default: "brats2021",
+      description:
+        "label convention: brats2021 (1 NCR, 2 ED, 4 ET), brats2023 (3 is ET), brats2015 (3 is non-enhancing core, counted with 1)",
+    },
+    "label-map": {
+      type: "string",
+      placeholder: "MAP",
+      description: "remap predicted labels before scoring, e.g. 3=4 or 3=4,5=0",
+    },
+    json: {
+      type: "boolean",
+      description: "print one JSON object (cases, summary, unpaired, failed) instead of tables",
+    },
+    csv: {
+      type: "string",
+      placeholder: "FILE",
+      description: "also write one CSV row per case and region/label with every metric",
+    },
+    progress: {
+      type: "boolean",
+      description: "draw the progress bar even when stderr is not a terminal",
+    },
+  },
+  epilogue: `Exit status: 0 when every case was paired and scored, 1 when any case was unpaired or failed
+(the others are still scored and printed) or none was found, 2 on a usage error or a missing PRED/GT.`,
+});
 
 /** Volumes of at least this many cases get a progress bar on a terminal. */
 const PROGRESS_MIN_CASES = 3;
@@ -350,47 +385,22 @@ interface Args {
   progress: boolean;
 }
 
-type ParsedArgs = { kind: "run"; args: Args } | { kind: "help" } | { kind: "version" };
-
-const VALUE_OPTIONS = new Set(["--pred", "--gt", "--labels", "--label-map", "--csv"]);
-
-function parseArgs(argv: readonly string[]): ParsedArgs {
-  if (argv.includes("-h") || argv.includes("--help")) return { kind: "help" };
-  if (argv.includes("--version")) return { kind: "version" };
-  const values = new Map<string, string>();
-  let json = false;
-  let progress = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.indexOf("=");
-    const name = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
-    if (VALUE_OPTIONS.has(name)) {
-      let value: string | undefined;
-      if (name !== arg) value = arg.slice(eq + 1);
-      else value = argv[++i];
-      if (value === undefined || value === "") throw new Error(`${name} needs a value`);
-      if (values.has(name)) throw new Error(`${name} given twice`);
-      values.set(name, value);
-    } else if (arg === "--json") json = true;
-    else if (arg === "--progress") progress = true;
-    else if (arg.startsWith("-")) throw new Error(`unknown option "${arg}"`);
-    else
-      throw new Error(`unexpected argument "${arg}" (PRED and GT are given with --pred and --gt)`);
+/** The checked arguments of a run, or the help/version text to print. */
+function parseArgs(argv: readonly string[]): { args: Args } | { text: string } {
+  const parsed = parseCli(CLI, argv);
+  if (parsed.kind !== "run") return { text: parsed.text };
+  const v = parsed.values;
+  const convention = parseChoice("--labels", v.labels, LABEL_CONVENTIONS);
+  const args: Args = { pred: v.pred, gt: v.gt, convention, json: v.json, progress: v.progress };
+  if (v["label-map"] !== undefined) {
+    try {
+      args.labelMap = parseLabelMap(v["label-map"]);
+    } catch (err) {
+      throw new UsageError((err as Error).message, { cause: err });
+    }
   }
-  const pred = values.get("--pred");
-  const gt = values.get("--gt");
-  if (pred === undefined) throw new Error("--pred is required");
-  if (gt === undefined) throw new Error("--gt is required");
-  const convention = (values.get("--labels") ?? "brats2021") as LabelConvention;
-  if (!LABEL_CONVENTIONS.includes(convention)) {
-    throw new Error(`--labels must be one of ${LABEL_CONVENTIONS.join(", ")}, got "${convention}"`);
-  }
-  const mapText = values.get("--label-map");
-  const args: Args = { pred, gt, convention, json, progress };
-  if (mapText !== undefined) args.labelMap = parseLabelMap(mapText);
-  const csv = values.get("--csv");
-  if (csv !== undefined) args.csv = csv;
-  return { kind: "run", args };
+  if (v.csv !== undefined) args.csv = v.csv;
+  return { args };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -485,41 +495,6 @@ function unknownLabelWarning(
   return parts.map((p) => `brats-eval: warning: ${id}: ${p}\n`).join("");
 }
 
-function duration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
-}
-
-/** A one-line bar redrawn in place: [####----] 12/40 30% ETA 0:42 CASE. */
-export function progressLine(
-  done: number,
-  total: number,
-  elapsedSeconds: number,
-  id: string,
-): string {
-  const width = 24;
-  const filled = Math.round((done / total) * width);
-  const eta = done > 0 ? duration((elapsedSeconds / done) * (total - done)) : "?";
-  const pct = String(Math.floor((done / total) * 100)).padStart(3);
-  return `\r[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${done}/${total} ${pct}% ETA ${eta} ${id}\x1b[K`;
-}
-
-// ---------------------------------------------------------------------------------------------
-
-function readVersion(): string {
-  // ../package.json from both src/cli.ts and dist/cli.js.
-  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
-    version: string;
-  };
-  return pkg.version;
-}
-
-const defaultIo: CliIo = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  stderrIsTTY: process.stderr.isTTY,
-};
-
 function errorOf(err: unknown): { code: string; message: string } {
   if (err instanceof MetricsError) return { code: err.code, message: err.message };
   // Not a MetricsError: a bug rather than bad input; still reported per case.
@@ -547,33 +522,17 @@ async function scoreCase(pair: CasePair, args: Args): Promise<Outcome> {
 }
 
 /** Runs the CLI on `argv` (without node and script path); resolves to the exit code. */
-export async function main(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
-  let parsed: ParsedArgs;
-  try {
-    parsed = parseArgs(argv);
-  } catch (err) {
-    io.stderr(`brats-eval: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (parsed.kind === "help") {
-    io.stdout(USAGE);
-    return 0;
-  }
-  if (parsed.kind === "version") {
-    io.stdout(`${readVersion()}\n`);
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const parsed = parseArgs(argv);
+  if ("text" in parsed) {
+    io.stdout(parsed.text);
     return 0;
   }
   const { args } = parsed;
-
-  let pairing: Pairing;
-  try {
-    pairing = pairCases(args.pred, args.gt);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const message = e.code === "ENOENT" ? `no such file or folder: ${e.path ?? ""}` : e.message;
-    io.stderr(`brats-eval: ${message}\n`);
-    return 2;
-  }
+  // Usage errors and missing inputs are thrown (UsageError, InputNotFoundError): `run` prints them.
+  requireInputPath(args.pred, "--pred");
+  requireInputPath(args.gt, "--gt");
+  const pairing = pairCases(args.pred, args.gt);
 
   const failed: FailedCase[] = pairing.ambiguous.map((a) => ({
     case: a.id,
@@ -587,14 +546,15 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
   const cases: ScoredCase[] = [];
   const total = pairing.pairs.length;
   const showProgress = args.progress || (io.stderrIsTTY === true && total >= PROGRESS_MIN_CASES);
-  const start = performance.now();
+  const bar = showProgress
+    ? new ProgressBar({ write: io.stderr, tty: io.stderrIsTTY === true })
+    : null;
 
   // Reading the next case (gunzip runs on libuv's threads) overlaps scoring the current one.
   let next: Promise<Outcome> | null = total > 0 ? scoreCase(pairing.pairs[0]!, args) : null;
   for (let i = 0; i < total; i++) {
     const pair = pairing.pairs[i]!;
-    if (showProgress)
-      io.stderr(progressLine(i, total, (performance.now() - start) / 1000, pair.id));
+    bar?.update({ fraction: i / total, text: `${i}/${total} ${pair.id}` });
     const outcome = await next!;
     next = i + 1 < total ? scoreCase(pairing.pairs[i + 1]!, args) : null;
     if ("ok" in outcome) {
@@ -603,9 +563,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
       failed.push(outcome.failed);
     }
   }
-  if (showProgress && total > 0) {
-    io.stderr(progressLine(total, total, (performance.now() - start) / 1000, "done") + "\n");
-  }
+  if (total > 0) bar?.finish(`${total}/${total} done`);
+  else bar?.clear();
 
   for (const c of cases) {
     if (c.unknownLabels) io.stderr(unknownLabelWarning(c.case, c.unknownLabels, args.convention));
@@ -661,16 +620,10 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
   return incomplete || csvFailed ? 1 : 0;
 }
 
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
-  process.exitCode = await main(process.argv.slice(2));
+/** What bin/brats-eval.js calls: `main` on process.argv, one-line errors, the exit status set. */
+export function run(argv?: readonly string[], io?: CliIo): Promise<number> {
+  return runCliMain(CLI, main, {
+    ...(argv === undefined ? {} : { argv }),
+    ...(io === undefined ? {} : { io, setExitCode: () => {} }),
+  });
 }
