@@ -19,7 +19,6 @@ const SIZE_EXCEPTIONS = {
   "apps/infer/src/run.ts": [591, 182], // runInference
   "packages/data/src/phantom.ts": [686, 162], // generatePhantom
   "packages/data/src/preprocess.ts": [666, 155], // preprocessCase
-  "packages/metrics/src/cli.ts": [577, 120],
 };
 
 export default tseslint.config(
