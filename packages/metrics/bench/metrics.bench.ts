@@ -45,16 +45,6 @@ const packageDir = join(benchDir, "..");
 const referenceScript = join(packageDir, "scripts", "reference_metrics.py");
 const sharedData = join(packageDir, "../../../shared/data");
 
-interface Measurement {
-  name: string;
-  impl: "brats" | "scipy";
-  unit: string;
-  value: number;
-  case?: string;
-  runs?: number[];
-  note?: string;
-}
-
 function round(value: number, digits = 4): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
