@@ -296,6 +296,49 @@ describe("brats-eval pairing and scoring", () => {
     expectSameMetrics(report.cases[0]!, tumour(1), tumour(0));
   });
 
+  it("finds nested case folders in --gt as brats-infer's --input does (BraTS 2018 and 2023 layouts)", async () => {
+    const preds = freshDir("nested-pred");
+    const gts = freshDir("nested-gt");
+    // Training/HGG/<ID>/<ID>_seg.nii.gz (2018), a 2023 case folder <ID>/<ID>-seg.nii.gz, and a
+    // top-level case folder as before.
+    const cases = [
+      {
+        dir: join(gts, "Training", "HGG", "Brats18_A_1"),
+        seg: "Brats18_A_1_seg.nii.gz",
+        image: "Brats18_A_1_flair.nii.gz",
+        id: "Brats18_A_1",
+      },
+      {
+        dir: join(gts, "BraTS-GLI-00001-000"),
+        seg: "BraTS-GLI-00001-000-seg.nii.gz",
+        image: "BraTS-GLI-00001-000-t1c.nii.gz",
+        id: "BraTS-GLI-00001-000",
+      },
+      {
+        dir: join(gts, "BraTS2021_00001"),
+        seg: "BraTS2021_00001_seg.nii.gz",
+        image: "BraTS2021_00001_flair.nii.gz",
+        id: "BraTS2021_00001",
+      },
+    ];
+    for (const c of cases) {
+      mkdirSync(c.dir, { recursive: true });
+      await writeVolume(join(c.dir, c.seg), tumour(0));
+      await writeVolume(join(c.dir, c.image), new Uint8Array(N).fill(7));
+      await writeVolume(join(preds, `${c.id}.nii.gz`), tumour(1));
+    }
+    const { code, report, stderr } = await runJson(["--pred", preds, "--gt", gts]);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    expect(report.cases.map((c) => c.case)).toEqual([
+      "BraTS-GLI-00001-000",
+      "BraTS2021_00001",
+      "Brats18_A_1",
+    ]);
+    expect(report.unpaired).toEqual({ pred: [], gt: [] });
+    for (const c of report.cases) expectSameMetrics(c, tumour(1), tumour(0));
+  });
+
   it("looks a single prediction file up in a ground-truth folder", async () => {
     const dir = freshDir("file-in-folder");
     const gts = freshDir("file-in-folder-gt");

@@ -46,7 +46,8 @@ specificity, precision, Jaccard and volumes for the regions WT, TC, ET and every
 
   PRED  a NIfTI file, or a folder of <ID>.nii.gz (also <ID>_seg.nii.gz, <ID>_pred.nii.gz)
   GT    a NIfTI file, a folder of BraTS case folders (<ID>/<ID>_seg.nii.gz), or a folder of
-        flat files (<ID>.nii.gz or <ID>_seg.nii.gz; <ID>_flair/_t1/_t1ce/_t2 images are ignored)
+        flat files (<ID>.nii.gz or <ID>_seg.nii.gz; <ID>_flair/_t1/_t1ce/_t2 images are ignored);
+        case folders further down (Training/HGG/<ID>/, <ID>/<ID>-seg.nii.gz) are found too
 Files are paired by case ID; two files are paired whatever their names. Shapes, spacings and
 affines must agree. .nii works wherever .nii.gz does.`,
   options: {
@@ -206,7 +207,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   // Usage errors and missing inputs are thrown (UsageError, InputNotFoundError): `run` prints them.
   requireInputPath(args.pred, "--pred");
   requireInputPath(args.gt, "--gt");
-  const pairing = pairCases(args.pred, args.gt);
+  const pairing = await pairCases(args.pred, args.gt);
 
   const failed: FailedCase[] = pairing.ambiguous.map((a) => ({
     case: a.id,

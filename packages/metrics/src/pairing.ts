@@ -2,6 +2,7 @@
 // (flat files or BraTS case folders on the ground-truth side).
 import { readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
+import { DataError, discoverCases } from "@brats/data";
 
 const NIFTI_SUFFIX = /\.nii(\.gz)?$/;
 /** Inputs of a BraTS case that are not label maps, skipped when scanning ground-truth folders. */
@@ -89,11 +90,32 @@ function groundTruthFiles(dir: string): FileIndex {
 }
 
 /**
+ * Adds the segmentations of the cases @brats/data finds deeper down (e.g. `Training/HGG/<ID>/`, or
+ * BraTS 2023 `<ID>/<ID>-seg.nii.gz`), as brats-infer's `--input` finds them. A file already indexed
+ * by the scan above keeps its entry, so every layout that scan accepts pairs as before.
+ */
+async function addDiscoveredCases(dir: string, index: FileIndex): Promise<void> {
+  const known = new Set([...index.values()].flat());
+  let cases: Awaited<ReturnType<typeof discoverCases>>;
+  try {
+    cases = await discoverCases(dir);
+  } catch (err) {
+    // NO_CASES (flat label maps only), DUPLICATE_CASE, an unreadable subfolder: the scan above stands.
+    if (err instanceof DataError) return;
+    throw err;
+  }
+  for (const c of cases) {
+    if (c.seg !== undefined && !known.has(c.seg)) addTo(index, c.id, c.seg);
+  }
+}
+
+/**
  * Pairs predictions with ground truths by case ID. Two files: one pair named after the ground
- * truth. A file and a folder: the file's ID is looked up in the folder. Paths that do not exist
+ * truth. A file and a folder: the file's ID is looked up in the folder. A ground-truth folder is
+ * searched for case folders as @brats/data's discoverCases does (up to 3 levels down). Paths that do not exist
  * throw (a usage error for the CLI).
  */
-export function pairCases(predPath: string, gtPath: string): Pairing {
+export async function pairCases(predPath: string, gtPath: string): Promise<Pairing> {
   const predIsDir = isDirectory(predPath);
   const gtIsDir = isDirectory(gtPath);
   if (!predIsDir && !gtIsDir) {
@@ -108,7 +130,8 @@ export function pairCases(predPath: string, gtPath: string): Pairing {
   const preds: FileIndex = predIsDir ? predictionFiles(predPath) : new Map<string, string[]>();
   if (!predIsDir) addTo(preds, predictionId(basename(predPath)) ?? basename(predPath), predPath);
   const gts: FileIndex = gtIsDir ? groundTruthFiles(gtPath) : new Map<string, string[]>();
-  if (!gtIsDir) addTo(gts, groundTruthId(basename(gtPath)) ?? basename(gtPath), gtPath);
+  if (gtIsDir) await addDiscoveredCases(gtPath, gts);
+  else addTo(gts, groundTruthId(basename(gtPath)) ?? basename(gtPath), gtPath);
 
   const result: Pairing = { pairs: [], unpaired: { pred: [], gt: [] }, ambiguous: [] };
   const ids = [...new Set([...preds.keys(), ...gts.keys()])].sort();
