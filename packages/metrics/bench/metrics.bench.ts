@@ -26,7 +26,7 @@ import {
   runScript,
 } from "@brats/kit/bench";
 import { createImage, writeNifti, type Affine } from "@brats/nifti";
-import { readLabelVolume } from "../src/cli.js";
+import { readLabelVolume } from "../src/read.js";
 import {
   evaluateCase,
   METRIC_NAMES,

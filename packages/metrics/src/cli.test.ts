@@ -16,18 +16,13 @@ import { fileURLToPath } from "node:url";
 import { createImage, writeNifti, type Affine } from "@brats/nifti";
 import type { LabelConvention } from "@brats/conventions";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  main,
-  parseLabelMap,
-  progressLine,
-  USAGE,
-  type CliIo,
-  type EvaluationReport,
-} from "./cli.js";
+import { helpText } from "@brats/kit/cli";
+import { CLI, parseLabelMap, run as runCli, type CliIo, type EvaluationReport } from "./cli.js";
 import { evaluateCase, METRIC_NAMES, type MetricSet } from "./index.js";
 
 const packageDir = fileURLToPath(new URL("../", import.meta.url));
 const cliPath = fileURLToPath(new URL("./cli.ts", import.meta.url));
+const binPath = fileURLToPath(new URL("../bin/brats-eval.js", import.meta.url));
 const version = (
   JSON.parse(readFileSync(join(packageDir, "package.json"), "utf8")) as { version: string }
 ).version;
@@ -42,7 +37,7 @@ async function run(argv: string[], stderrIsTTY = false): Promise<Run> {
   let stdout = "";
   let stderr = "";
   const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), stderrIsTTY };
-  const code = await main(argv, io);
+  const code = await runCli(argv, io);
   return { code, stdout, stderr };
 }
 
@@ -129,11 +124,31 @@ function expectSameMetrics(
 
 describe("brats-eval usage", () => {
   it.each([["--help"], ["-h"], ["--pred", "x", "--help"]])(
-    "%s prints the usage, exit 0",
+    "%s prints the help, exit 0",
     async (...argv) => {
-      expect(await run(argv)).toEqual({ code: 0, stdout: USAGE, stderr: "" });
+      expect(await run(argv)).toEqual({ code: 0, stdout: helpText(CLI), stderr: "" });
     },
   );
+
+  it("the help lists every option on a line of its own", () => {
+    const lines = helpText(CLI).split("\n");
+    expect(lines[0]).toBe("Usage: brats-eval --pred PRED --gt GT [options]");
+    for (const option of [
+      "pred",
+      "gt",
+      "labels",
+      "label-map",
+      "json",
+      "csv",
+      "progress",
+      "help",
+      "version",
+    ]) {
+      expect(lines.filter((l) => new RegExp(`^  (-\\w, )?--${option}( |$)`).test(l))).toHaveLength(
+        1,
+      );
+    }
+  });
 
   it("--version prints the package version", async () => {
     expect(await run(["--version"])).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" });
@@ -143,29 +158,51 @@ describe("brats-eval usage", () => {
   const file = join(dir, "a.nii.gz");
   writeFileSync(file, "not read: usage errors come first");
   it.each([
-    { argv: [], why: "--pred is required" },
-    { argv: ["--pred", file], why: "--gt is required" },
-    { argv: ["--gt", file], why: "--pred is required" },
-    { argv: ["--pred"], why: "--pred needs a value" },
-    { argv: ["--pred", file, "--gt", file, "--frobnicate"], why: 'unknown option "--frobnicate"' },
-    { argv: ["--pred", file, "--gt", file, "extra"], why: 'unexpected argument "extra"' },
+    { argv: [], line: "missing required options --pred and --gt" },
+    { argv: ["--pred", file], line: "missing required option --gt" },
+    { argv: ["--gt", file], line: "missing required option --pred" },
+    { argv: ["--pred"], line: "--pred needs a value" },
+    {
+      argv: ["--pred", file, "--gt", file, "--jsno"],
+      line: "unknown option --jsno (did you mean --json?)",
+    },
+    { argv: ["--pred", file, "--gt", file, "--frobnicate"], line: "unknown option --frobnicate" },
+    { argv: ["--pred", file, "--gt", file, "extra"], line: 'unexpected argument "extra"' },
     {
       argv: ["--pred", file, "--gt", file, "--labels", "brats2019"],
-      why: "--labels must be one of",
+      line: "--labels must be one of brats2021, brats2023 or brats2015, got brats2019",
     },
     {
       argv: ["--pred", file, "--gt", file, "--label-map", "3:4"],
-      why: 'entry "3:4" is not FROM=TO',
+      line: '--label-map entry "3:4" is not FROM=TO (e.g. 3=4)',
     },
-    { argv: ["--pred", file, "--gt", file, "--label-map", "3=256"], why: "not a label in 0..255" },
-    { argv: ["--pred", file, "--gt", file, "--label-map", "3=4,3=1"], why: "maps 3 twice" },
-    { argv: ["--pred", file, "--pred", file, "--gt", file], why: "--pred given twice" },
-    { argv: ["--pred", join(dir, "missing.nii.gz"), "--gt", file], why: "no such file or folder" },
-  ])("$argv → exit 2 ($why)", async ({ argv, why }) => {
-    const result = await run(argv);
-    expect(result.code).toBe(2);
-    expect(result.stdout).toBe("");
-    expect(result.stderr).toContain(why);
+    {
+      argv: ["--pred", file, "--gt", file, "--label-map", "3=256"],
+      line: "--label-map target 256 is not a label in 0..255",
+    },
+    {
+      argv: ["--pred", file, "--gt", file, "--label-map", "3=4,3=1"],
+      line: "--label-map maps 3 twice",
+    },
+    { argv: ["--pred", file, "--pred", file, "--gt", file], line: "--pred given more than once" },
+  ])("$argv → one line, exit 2 ($line)", async ({ argv, line }) => {
+    expect(await run(argv)).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: `brats-eval: ${line}\nsee brats-eval --help\n`,
+    });
+  });
+
+  it.each([
+    { option: "--pred", argv: ["--pred", join(dir, "missing.nii.gz"), "--gt", file] },
+    { option: "--gt", argv: ["--pred", file, "--gt", join(dir, "missing-gt")] },
+  ])("a missing $option path is NOT_FOUND, exit 2", async ({ option, argv }) => {
+    const missing = argv[argv.indexOf(option) + 1]!;
+    expect(await run(argv)).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: `brats-eval: ${option}: no such file or directory: ${missing}\n`,
+    });
   });
 
   it.each([
@@ -257,6 +294,49 @@ describe("brats-eval pairing and scoring", () => {
     expect(stderr).toContain("no ground truth for predictions: BraTS2021_00099");
     expect(stderr).toContain("no prediction for ground truths: BraTS2021_00003");
     expectSameMetrics(report.cases[0]!, tumour(1), tumour(0));
+  });
+
+  it("finds nested case folders in --gt as brats-infer's --input does (BraTS 2018 and 2023 layouts)", async () => {
+    const preds = freshDir("nested-pred");
+    const gts = freshDir("nested-gt");
+    // Training/HGG/<ID>/<ID>_seg.nii.gz (2018), a 2023 case folder <ID>/<ID>-seg.nii.gz, and a
+    // top-level case folder as before.
+    const cases = [
+      {
+        dir: join(gts, "Training", "HGG", "Brats18_A_1"),
+        seg: "Brats18_A_1_seg.nii.gz",
+        image: "Brats18_A_1_flair.nii.gz",
+        id: "Brats18_A_1",
+      },
+      {
+        dir: join(gts, "BraTS-GLI-00001-000"),
+        seg: "BraTS-GLI-00001-000-seg.nii.gz",
+        image: "BraTS-GLI-00001-000-t1c.nii.gz",
+        id: "BraTS-GLI-00001-000",
+      },
+      {
+        dir: join(gts, "BraTS2021_00001"),
+        seg: "BraTS2021_00001_seg.nii.gz",
+        image: "BraTS2021_00001_flair.nii.gz",
+        id: "BraTS2021_00001",
+      },
+    ];
+    for (const c of cases) {
+      mkdirSync(c.dir, { recursive: true });
+      await writeVolume(join(c.dir, c.seg), tumour(0));
+      await writeVolume(join(c.dir, c.image), new Uint8Array(N).fill(7));
+      await writeVolume(join(preds, `${c.id}.nii.gz`), tumour(1));
+    }
+    const { code, report, stderr } = await runJson(["--pred", preds, "--gt", gts]);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    expect(report.cases.map((c) => c.case)).toEqual([
+      "BraTS-GLI-00001-000",
+      "BraTS2021_00001",
+      "Brats18_A_1",
+    ]);
+    expect(report.unpaired).toEqual({ pred: [], gt: [] });
+    for (const c of report.cases) expectSameMetrics(c, tumour(1), tumour(0));
   });
 
   it("looks a single prediction file up in a ground-truth folder", async () => {
@@ -470,8 +550,9 @@ describe("brats-eval outputs", () => {
     const plain = await run(["--pred", preds, "--gt", gts, "--json"], false);
     expect(plain.stderr).toBe("");
     const tty = await run(["--pred", preds, "--gt", gts, "--json"], true);
-    expect(tty.stderr).toContain("3/3 100% ETA 0:00 done");
-    expect(tty.stderr).toContain("] 1/3  33% ETA");
+    // @brats/kit/progress's bar: redrawn in place, then a last line with the elapsed time.
+    expect(tty.stderr).toMatch(/\[#{24}\] 100% 3\/3 done in \d+s\n$/);
+    expect(tty.stderr).toContain("\r[------------------------]   0% 0/3 a ETA ?");
     expect(tty.stdout).toBe(plain.stdout);
     const forced = await run([
       "--pred",
@@ -480,47 +561,46 @@ describe("brats-eval outputs", () => {
       join(gts, "a.nii.gz"),
       "--progress",
     ]);
-    expect(forced.stderr).toContain("1/1 100%");
-  });
-
-  it.each([
-    [0, 10, 0, "x", "[------------------------] 0/10   0% ETA ? x"],
-    [5, 10, 50, "y", "[############------------] 5/10  50% ETA 0:50 y"],
-    [10, 10, 125, "done", "[########################] 10/10 100% ETA 0:00 done"],
-  ])("progressLine(%i, %i, %i s)", (done, total, elapsed, id, want) => {
-    expect(progressLine(done, total, elapsed, id)).toBe(`\r${want}\x1b[K`);
+    expect(forced.stderr).toContain("100% 1/1 done in ");
   });
 });
 
 describe("brats-eval as a program", () => {
+  it("the bin file starts with a node shebang and calls run from dist/cli.js", () => {
+    const bin = readFileSync(binPath, "utf8");
+    expect(bin.split("\n")[0]).toBe("#!/usr/bin/env node");
+    expect(bin).toContain('import { run } from "../dist/cli.js";');
+  });
+
+  // The bin needs a build; `run` from the source is what it calls.
+  const runSource = (...argv: string[]) =>
+    spawnSync(
+      process.execPath,
+      [
+        "--conditions=source",
+        "--import",
+        "tsx",
+        "--input-type=module",
+        "-e",
+        `import { run } from ${JSON.stringify(cliPath)}; await run(${JSON.stringify(argv)});`,
+      ],
+      { cwd: packageDir, encoding: "utf8" },
+    );
+
   it("runs under node --import tsx with exit codes and JSON on stdout", async () => {
     const dir = freshDir("spawn");
     const pred = await writeVolume(join(dir, "S1_pred.nii.gz"), tumour(1));
     const gt = await writeVolume(join(dir, "S1_seg.nii.gz"), tumour(0));
-    const ok = spawnSync(
-      process.execPath,
-      ["--conditions=source", "--import", "tsx", cliPath, "--pred", pred, "--gt", gt, "--json"],
-      {
-        cwd: packageDir,
-        encoding: "utf8",
-      },
-    );
+    const ok = runSource("--pred", pred, "--gt", gt, "--json");
     expect(ok.stderr).toBe("");
     expect(ok.status).toBe(0);
     const report = JSON.parse(ok.stdout) as EvaluationReport;
     expect(report.cases[0]!.case).toBe("S1");
     expectSameMetrics(report.cases[0]!, tumour(1), tumour(0));
 
-    const usage = spawnSync(
-      process.execPath,
-      ["--conditions=source", "--import", "tsx", cliPath, "--pred", pred],
-      {
-        cwd: packageDir,
-        encoding: "utf8",
-      },
-    );
+    const usage = runSource("--pred", pred);
     expect(usage.status).toBe(2);
-    expect(usage.stderr).toContain("--gt is required");
+    expect(usage.stderr).toBe("brats-eval: missing required option --gt\nsee brats-eval --help\n");
   });
 });
 

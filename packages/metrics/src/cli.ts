@@ -1,35 +1,26 @@
-#!/usr/bin/env node
 // brats-eval: score predicted BraTS segmentations against the ground truth, case by case, with
 // the metrics and conventions of @brats/metrics; a table, JSON (the schema other tools reuse) or CSV.
-import { readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
-import { basename, join } from "node:path";
-import { fileURLToPath } from "node:url";
+// The entry point is bin/brats-eval.js (it calls `run`); this module only defines the tool.
+import { basename } from "node:path";
+import {
+  defineCli,
+  parseChoice,
+  parseCli,
+  readPackageVersion,
+  requireInputPath,
+  runCliMain,
+  UsageError,
+  type CliIo,
+} from "@brats/kit/cli";
 import { writeAtomic } from "@brats/kit/fs";
-import {
-  LABEL_CONVENTIONS,
-  labelConvention,
-  REGION_NAMES,
-  type LabelConvention,
-} from "@brats/conventions";
-import {
-  getScaledData,
-  NiftiError,
-  readNifti,
-  scalingOf,
-  type Affine,
-  type NiftiImage,
-} from "@brats/nifti";
-import {
-  evaluateCase,
-  MetricsError,
-  type CaseMetrics,
-  type CaseSummary,
-  type LabelVolume,
-  type MetricSet,
-  type MetricsErrorCode,
-  type Shape,
-  type Spacing,
-} from "./index.js";
+import { ProgressBar } from "@brats/kit/progress";
+import { LABEL_CONVENTIONS, labelConvention, type LabelConvention } from "@brats/conventions";
+import { MetricsError } from "./errors.js";
+import { evaluateCase } from "./evaluate.js";
+import { formatCases, formatSummary } from "./format.js";
+import { pairCases, type CasePair } from "./pairing.js";
+import { geometryMismatch, readLabelVolume } from "./read.js";
+import type { CaseMetrics } from "./types.js";
 import {
   evaluationReport,
   reportToCsv,
@@ -43,285 +34,67 @@ import {
 export type { EvaluationReport, FailedCase, ScoredCase } from "./report.js";
 export { reportToCsv as toCsv } from "./report.js";
 
-/** Where the CLI writes; swapped for buffers in tests. Each call is one complete chunk of text. */
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  /** Whether stderr is a terminal (the progress bar is only drawn there, or with --progress). */
-  stderrIsTTY?: boolean;
-}
+export type { CliIo };
 
-export const USAGE = `Usage: brats-eval --pred PRED --gt GT [options]
-
-Score predicted BraTS segmentations against the ground truth: Dice, HD95, HD, ASSD, sensitivity,
+/** The option table: the parser and the help both come from it. */
+export const CLI = defineCli({
+  name: "brats-eval",
+  // ../package.json from both src/cli.ts and dist/cli.js.
+  version: readPackageVersion(new URL("../package.json", import.meta.url)),
+  summary: `Score predicted BraTS segmentations against the ground truth: Dice, HD95, HD, ASSD, sensitivity,
 specificity, precision, Jaccard and volumes for the regions WT, TC, ET and every label.
 
   PRED  a NIfTI file, or a folder of <ID>.nii.gz (also <ID>_seg.nii.gz, <ID>_pred.nii.gz)
   GT    a NIfTI file, a folder of BraTS case folders (<ID>/<ID>_seg.nii.gz), or a folder of
-        flat files (<ID>.nii.gz or <ID>_seg.nii.gz; <ID>_flair/_t1/_t1ce/_t2 images are ignored)
+        flat files (<ID>.nii.gz or <ID>_seg.nii.gz; <ID>_flair/_t1/_t1ce/_t2 images are ignored);
+        case folders further down (Training/HGG/<ID>/, <ID>/<ID>-seg.nii.gz) are found too
 Files are paired by case ID; two files are paired whatever their names. Shapes, spacings and
-affines must agree. .nii works wherever .nii.gz does.
-
-Options:
-  --labels CONV       label convention: brats2021 (default; 1 NCR, 2 ED, 4 ET), brats2023
-                      (3 is ET), brats2015 (3 is non-enhancing core, counted with 1)
-  --label-map MAP     remap predicted labels before scoring, e.g. 3=4 or 3=4,5=0
-  --json              print one JSON object (cases, summary, unpaired, failed) instead of tables
-  --csv FILE          also write one CSV row per case and region/label with every metric
-  --progress          draw the progress bar even when stderr is not a terminal
-  -h, --help          show this help
-  --version           show the version
-
-Exit status: 0 when every case was paired and scored, 1 when any case was unpaired or failed
-(the others are still scored and printed) or none was found, 2 on a usage error.
-`;
+affines must agree. .nii works wherever .nii.gz does.`,
+  options: {
+    pred: {
+      type: "string",
+      placeholder: "PRED",
+      required: true,
+      description: "the predictions: a NIfTI file or a folder",
+    },
+    gt: {
+      type: "string",
+      placeholder: "GT",
+      required: true,
+      description: "the ground truth: a NIfTI file or a folder",
+    },
+    labels: {
+      type: "string",
+      placeholder: "CONV",
+      default: "brats2021",
+      description:
+        "label convention: brats2021 (1 NCR, 2 ED, 4 ET), brats2023 (3 is ET), brats2015 (3 is non-enhancing core, counted with 1)",
+    },
+    "label-map": {
+      type: "string",
+      placeholder: "MAP",
+      description: "remap predicted labels before scoring, e.g. 3=4 or 3=4,5=0",
+    },
+    json: {
+      type: "boolean",
+      description: "print one JSON object (cases, summary, unpaired, failed) instead of tables",
+    },
+    csv: {
+      type: "string",
+      placeholder: "FILE",
+      description: "also write one CSV row per case and region/label with every metric",
+    },
+    progress: {
+      type: "boolean",
+      description: "draw the progress bar even when stderr is not a terminal",
+    },
+  },
+  epilogue: `Exit status: 0 when every case was paired and scored, 1 when any case was unpaired or failed
+(the others are still scored and printed) or none was found, 2 on a usage error or a missing PRED/GT.`,
+});
 
 /** Volumes of at least this many cases get a progress bar on a terminal. */
 const PROGRESS_MIN_CASES = 3;
-/** Affines agree when every entry is within ATOL + RTOL·|gt| (float32 headers round at ~1e-5 mm). */
-const AFFINE_ATOL = 1e-4;
-const AFFINE_RTOL = 1e-5;
-
-const NIFTI_SUFFIX = /\.nii(\.gz)?$/;
-/** Inputs of a BraTS case that are not label maps, skipped when scanning ground-truth folders. */
-const IMAGE_SUFFIX = /_(flair|t1|t1ce|t2)$/;
-
-// ---------------------------------------------------------------------------------------------
-// Reading label volumes
-
-/** A label volume read from a NIfTI file, with the geometry needed to check and score it. */
-export interface LabelVolumeFile {
-  path: string;
-  shape: Shape;
-  /** |pixdim[1..3]| in mm. */
-  spacing: Spacing;
-  affine: Affine;
-  /** The raw voxels when the file is unscaled integer data, else the scaled values as float32. */
-  data: LabelVolume;
-}
-
-function volumeShape(image: NiftiImage, path: string): Shape {
-  const dims = [...image.shape];
-  // Trailing singleton dimensions (e.g. 240×240×155×1) are still one volume.
-  while (dims.length > 3 && dims[dims.length - 1] === 1) dims.pop();
-  if (dims.length > 3) {
-    throw new MetricsError(
-      "SHAPE_MISMATCH",
-      `${path}: shape ${image.shape.join("×")} is not a single 3D volume`,
-    );
-  }
-  while (dims.length < 3) dims.push(1);
-  return [dims[0]!, dims[1]!, dims[2]!];
-}
-
-/**
- * Reads a label volume. Unreadable or header-only files: MetricsError IO (the NiftiError is the
- * `cause`, its code is in the message); more than one 3D volume: SHAPE_MISMATCH.
- */
-export async function readLabelVolume(path: string): Promise<LabelVolumeFile> {
-  let image: NiftiImage;
-  try {
-    image = await readNifti(path);
-  } catch (err) {
-    const what = err instanceof NiftiError ? `${err.code}: ${err.message}` : String(err);
-    throw new MetricsError("IO", `${path}: ${what}`, { cause: err });
-  }
-  if (image.data === null) throw new MetricsError("IO", `${path}: header only, no voxel data`);
-  const shape = volumeShape(image, path);
-  const pixdim = (axis: number) => Math.abs(image.spacing[axis] ?? 1);
-  const spacing: Spacing = [pixdim(0), pixdim(1), pixdim(2)];
-  let scaling: ReturnType<typeof scalingOf>;
-  try {
-    scaling = scalingOf(image.header);
-  } catch (err) {
-    throw new MetricsError("IO", `${path}: ${(err as Error).message}`, { cause: err });
-  }
-  const raw = image.data;
-  const unscaled = scaling === null || (scaling.slope === 1 && scaling.inter === 0);
-  let data: LabelVolume;
-  if (unscaled && !(raw instanceof BigInt64Array) && !(raw instanceof BigUint64Array)) {
-    data = raw;
-  } else {
-    try {
-      data = getScaledData(image, "float32");
-    } catch (err) {
-      const what = err instanceof NiftiError ? `${err.code}: ${err.message}` : String(err);
-      throw new MetricsError("IO", `${path}: ${what}`, { cause: err });
-    }
-  }
-  const voxels = shape[0] * shape[1] * shape[2];
-  // Extra volumes after the first (e.g. 4D with t > 1) were refused above; a shorter array is corrupt.
-  if (data.length !== voxels) {
-    throw new MetricsError("IO", `${path}: ${data.length} voxels for shape ${shape.join("×")}`);
-  }
-  return { path, shape, spacing, affine: image.affine, data };
-}
-
-/** Why two volumes cannot be scored together, or null when their grids agree. */
-export function geometryMismatch(
-  pred: LabelVolumeFile,
-  gt: LabelVolumeFile,
-): { code: MetricsErrorCode; message: string } | null {
-  if (pred.shape.some((n, a) => n !== gt.shape[a])) {
-    return {
-      code: "SHAPE_MISMATCH",
-      message: `prediction shape ${pred.shape.join("×")} differs from ground truth ${gt.shape.join("×")}`,
-    };
-  }
-  const close = (a: number, b: number) =>
-    Math.abs(a - b) <= AFFINE_ATOL + AFFINE_RTOL * Math.abs(b);
-  // Report the entry that differs most; NaN entries never agree (no grid can be checked).
-  let worstDiff = -1;
-  let where = "";
-  for (let r = 0; r < 4; r++) {
-    for (let c = 0; c < 4; c++) {
-      const a = pred.affine[r]![c]!;
-      const b = gt.affine[r]![c]!;
-      if (close(a, b)) continue;
-      const diff = Number.isNaN(a - b) ? Infinity : Math.abs(a - b);
-      if (diff > worstDiff) {
-        worstDiff = diff;
-        where = `affine[${r}][${c}] ${a} vs ${b}`;
-      }
-    }
-  }
-  if (worstDiff >= 0) {
-    return {
-      code: "AFFINE_MISMATCH",
-      message: `prediction and ground-truth affines differ (${where}): not the same voxel grid`,
-    };
-  }
-  for (let a = 0; a < 3; a++) {
-    if (!close(pred.spacing[a]!, gt.spacing[a]!)) {
-      return {
-        code: "AFFINE_MISMATCH",
-        message: `prediction spacing ${pred.spacing.join("×")} differs from ground truth ${gt.spacing.join("×")} mm`,
-      };
-    }
-  }
-  return null;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Pairing files by case ID
-
-export interface CasePair {
-  id: string;
-  pred: string;
-  gt: string;
-}
-
-export interface Pairing {
-  pairs: CasePair[];
-  /** Case IDs found on one side only. */
-  unpaired: { pred: string[]; gt: string[] };
-  /** Case IDs with more than one file on one side (e.g. X.nii.gz and X_pred.nii.gz). */
-  ambiguous: { id: string; side: "pred" | "gt"; files: string[] }[];
-}
-
-function stripNifti(name: string): string | null {
-  return NIFTI_SUFFIX.test(name) ? name.replace(NIFTI_SUFFIX, "") : null;
-}
-
-/** Case ID of a prediction file name: <ID>.nii.gz, <ID>_seg.nii.gz or <ID>_pred.nii.gz. */
-export function predictionId(name: string): string | null {
-  const stem = stripNifti(name);
-  return stem === null ? null : stem.replace(/_(seg|pred)$/, "");
-}
-
-/** Case ID of a flat ground-truth file name: <ID>.nii.gz or <ID>_seg.nii.gz; null for images. */
-export function groundTruthId(name: string): string | null {
-  const stem = stripNifti(name);
-  if (stem === null || IMAGE_SUFFIX.test(stem)) return null;
-  return stem.replace(/_seg$/, "");
-}
-
-function isDirectory(path: string): boolean {
-  return statSync(path).isDirectory();
-}
-
-function visible(dir: string): string[] {
-  return readdirSync(dir)
-    .filter((name) => !name.startsWith("."))
-    .sort();
-}
-
-type FileIndex = Map<string, string[]>;
-
-function addTo(index: FileIndex, id: string, path: string): void {
-  const files = index.get(id);
-  if (files === undefined) index.set(id, [path]);
-  else files.push(path);
-}
-
-function predictionFiles(dir: string): FileIndex {
-  const index: FileIndex = new Map();
-  for (const name of visible(dir)) {
-    const id = predictionId(name);
-    const path = join(dir, name);
-    if (id !== null && !isDirectory(path)) addTo(index, id, path);
-  }
-  return index;
-}
-
-function groundTruthFiles(dir: string): FileIndex {
-  const index: FileIndex = new Map();
-  for (const name of visible(dir)) {
-    const path = join(dir, name);
-    if (isDirectory(path)) {
-      // A BraTS case folder: <ID>/<ID>_seg.nii.gz (or .nii).
-      for (const ext of [".nii.gz", ".nii"]) {
-        const seg = join(path, `${name}_seg${ext}`);
-        try {
-          if (statSync(seg).isFile()) addTo(index, name, seg);
-        } catch {
-          // not there: try the next extension
-        }
-      }
-    } else {
-      const id = groundTruthId(name);
-      if (id !== null) addTo(index, id, path);
-    }
-  }
-  return index;
-}
-
-/**
- * Pairs predictions with ground truths by case ID. Two files: one pair named after the ground
- * truth. A file and a folder: the file's ID is looked up in the folder. Paths that do not exist
- * throw (a usage error for the CLI).
- */
-export function pairCases(predPath: string, gtPath: string): Pairing {
-  const predIsDir = isDirectory(predPath);
-  const gtIsDir = isDirectory(gtPath);
-  if (!predIsDir && !gtIsDir) {
-    const id =
-      groundTruthId(basename(gtPath)) ?? predictionId(basename(predPath)) ?? basename(gtPath);
-    return {
-      pairs: [{ id, pred: predPath, gt: gtPath }],
-      unpaired: { pred: [], gt: [] },
-      ambiguous: [],
-    };
-  }
-  const preds: FileIndex = predIsDir ? predictionFiles(predPath) : new Map<string, string[]>();
-  if (!predIsDir) addTo(preds, predictionId(basename(predPath)) ?? basename(predPath), predPath);
-  const gts: FileIndex = gtIsDir ? groundTruthFiles(gtPath) : new Map<string, string[]>();
-  if (!gtIsDir) addTo(gts, groundTruthId(basename(gtPath)) ?? basename(gtPath), gtPath);
-
-  const result: Pairing = { pairs: [], unpaired: { pred: [], gt: [] }, ambiguous: [] };
-  const ids = [...new Set([...preds.keys(), ...gts.keys()])].sort();
-  for (const id of ids) {
-    const p = preds.get(id);
-    const g = gts.get(id);
-    if (p !== undefined && p.length > 1) result.ambiguous.push({ id, side: "pred", files: p });
-    if (g !== undefined && g.length > 1) result.ambiguous.push({ id, side: "gt", files: g });
-    if (p === undefined) result.unpaired.gt.push(id);
-    else if (g === undefined) result.unpaired.pred.push(id);
-    else if (p.length === 1 && g.length === 1) result.pairs.push({ id, pred: p[0]!, gt: g[0]! });
-  }
-  return result;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Arguments
 
@@ -350,114 +123,26 @@ interface Args {
   progress: boolean;
 }
 
-type ParsedArgs = { kind: "run"; args: Args } | { kind: "help" } | { kind: "version" };
-
-const VALUE_OPTIONS = new Set(["--pred", "--gt", "--labels", "--label-map", "--csv"]);
-
-function parseArgs(argv: readonly string[]): ParsedArgs {
-  if (argv.includes("-h") || argv.includes("--help")) return { kind: "help" };
-  if (argv.includes("--version")) return { kind: "version" };
-  const values = new Map<string, string>();
-  let json = false;
-  let progress = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.indexOf("=");
-    const name = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
-    if (VALUE_OPTIONS.has(name)) {
-      let value: string | undefined;
-      if (name !== arg) value = arg.slice(eq + 1);
-      else value = argv[++i];
-      if (value === undefined || value === "") throw new Error(`${name} needs a value`);
-      if (values.has(name)) throw new Error(`${name} given twice`);
-      values.set(name, value);
-    } else if (arg === "--json") json = true;
-    else if (arg === "--progress") progress = true;
-    else if (arg.startsWith("-")) throw new Error(`unknown option "${arg}"`);
-    else
-      throw new Error(`unexpected argument "${arg}" (PRED and GT are given with --pred and --gt)`);
+/** The checked arguments of a run, or the help/version text to print. */
+function parseArgs(argv: readonly string[]): { args: Args } | { text: string } {
+  const parsed = parseCli(CLI, argv);
+  if (parsed.kind !== "run") return { text: parsed.text };
+  const v = parsed.values;
+  const convention = parseChoice("--labels", v.labels, LABEL_CONVENTIONS);
+  const args: Args = { pred: v.pred, gt: v.gt, convention, json: v.json, progress: v.progress };
+  if (v["label-map"] !== undefined) {
+    try {
+      args.labelMap = parseLabelMap(v["label-map"]);
+    } catch (err) {
+      throw new UsageError((err as Error).message, { cause: err });
+    }
   }
-  const pred = values.get("--pred");
-  const gt = values.get("--gt");
-  if (pred === undefined) throw new Error("--pred is required");
-  if (gt === undefined) throw new Error("--gt is required");
-  const convention = (values.get("--labels") ?? "brats2021") as LabelConvention;
-  if (!LABEL_CONVENTIONS.includes(convention)) {
-    throw new Error(`--labels must be one of ${LABEL_CONVENTIONS.join(", ")}, got "${convention}"`);
-  }
-  const mapText = values.get("--label-map");
-  const args: Args = { pred, gt, convention, json, progress };
-  if (mapText !== undefined) args.labelMap = parseLabelMap(mapText);
-  const csv = values.get("--csv");
-  if (csv !== undefined) args.csv = csv;
-  return { kind: "run", args };
+  if (v.csv !== undefined) args.csv = v.csv;
+  return { args };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Output
-
-function fixed(value: number, digits: number): string {
-  return Number.isFinite(value) ? value.toFixed(digits) : "-";
-}
-
-function table(rows: string[][], rightAligned: (column: number) => boolean): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return (
-    rows
-      .map((r) =>
-        r
-          .map((cell, c) => (rightAligned(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
-          .join("  ")
-          .trimEnd(),
-      )
-      .join("\n") + "\n"
-  );
-}
-
-/** Per case: Dice and HD95 of each region. */
-export function formatCases(cases: readonly ScoredCase[]): string {
-  const header = [
-    "case",
-    ...REGION_NAMES.map((r) => `Dice ${r}`),
-    ...REGION_NAMES.map((r) => `HD95 ${r}`),
-  ];
-  const rows = cases.map((c) => [
-    c.case,
-    ...REGION_NAMES.map((r) => fixed(c.regions[r].dice, 4)),
-    ...REGION_NAMES.map((r) => fixed(c.regions[r].hd95, 2)),
-  ]);
-  return table([header, ...rows], (c) => c > 0);
-}
-
-const SUMMARY_METRICS: readonly (keyof MetricSet)[] = [
-  "dice",
-  "hd95",
-  "sensitivity",
-  "specificity",
-  "precision",
-];
-
-/** Per region and metric: mean, std, median, quartiles and n, as the BraTS ranking sheets do. */
-export function formatSummary(summary: CaseSummary): string {
-  const rows = [["region", "metric", "mean", "std", "median", "q25", "q75", "n"]];
-  for (const region of REGION_NAMES) {
-    for (const metric of SUMMARY_METRICS) {
-      const s = summary[region][metric];
-      const digits = metric === "hd95" ? 2 : 4;
-      rows.push([
-        region,
-        metric,
-        fixed(s.mean, digits),
-        fixed(s.std, digits),
-        fixed(s.median, digits),
-        fixed(s.q25, digits),
-        fixed(s.q75, digits),
-        String(s.n),
-      ]);
-    }
-  }
-  return table(rows, (c) => c > 1);
-}
 
 /** A hint for labels the convention does not use: the usual label map or convention. */
 function unknownLabelWarning(
@@ -484,41 +169,6 @@ function unknownLabelWarning(
   }
   return parts.map((p) => `brats-eval: warning: ${id}: ${p}\n`).join("");
 }
-
-function duration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
-}
-
-/** A one-line bar redrawn in place: [####----] 12/40 30% ETA 0:42 CASE. */
-export function progressLine(
-  done: number,
-  total: number,
-  elapsedSeconds: number,
-  id: string,
-): string {
-  const width = 24;
-  const filled = Math.round((done / total) * width);
-  const eta = done > 0 ? duration((elapsedSeconds / done) * (total - done)) : "?";
-  const pct = String(Math.floor((done / total) * 100)).padStart(3);
-  return `\r[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${done}/${total} ${pct}% ETA ${eta} ${id}\x1b[K`;
-}
-
-// ---------------------------------------------------------------------------------------------
-
-function readVersion(): string {
-  // ../package.json from both src/cli.ts and dist/cli.js.
-  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
-    version: string;
-  };
-  return pkg.version;
-}
-
-const defaultIo: CliIo = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  stderrIsTTY: process.stderr.isTTY,
-};
 
 function errorOf(err: unknown): { code: string; message: string } {
   if (err instanceof MetricsError) return { code: err.code, message: err.message };
@@ -547,33 +197,17 @@ async function scoreCase(pair: CasePair, args: Args): Promise<Outcome> {
 }
 
 /** Runs the CLI on `argv` (without node and script path); resolves to the exit code. */
-export async function main(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
-  let parsed: ParsedArgs;
-  try {
-    parsed = parseArgs(argv);
-  } catch (err) {
-    io.stderr(`brats-eval: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (parsed.kind === "help") {
-    io.stdout(USAGE);
-    return 0;
-  }
-  if (parsed.kind === "version") {
-    io.stdout(`${readVersion()}\n`);
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const parsed = parseArgs(argv);
+  if ("text" in parsed) {
+    io.stdout(parsed.text);
     return 0;
   }
   const { args } = parsed;
-
-  let pairing: Pairing;
-  try {
-    pairing = pairCases(args.pred, args.gt);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const message = e.code === "ENOENT" ? `no such file or folder: ${e.path ?? ""}` : e.message;
-    io.stderr(`brats-eval: ${message}\n`);
-    return 2;
-  }
+  // Usage errors and missing inputs are thrown (UsageError, InputNotFoundError): `run` prints them.
+  requireInputPath(args.pred, "--pred");
+  requireInputPath(args.gt, "--gt");
+  const pairing = await pairCases(args.pred, args.gt);
 
   const failed: FailedCase[] = pairing.ambiguous.map((a) => ({
     case: a.id,
@@ -587,14 +221,15 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
   const cases: ScoredCase[] = [];
   const total = pairing.pairs.length;
   const showProgress = args.progress || (io.stderrIsTTY === true && total >= PROGRESS_MIN_CASES);
-  const start = performance.now();
+  const bar = showProgress
+    ? new ProgressBar({ write: io.stderr, tty: io.stderrIsTTY === true })
+    : null;
 
   // Reading the next case (gunzip runs on libuv's threads) overlaps scoring the current one.
   let next: Promise<Outcome> | null = total > 0 ? scoreCase(pairing.pairs[0]!, args) : null;
   for (let i = 0; i < total; i++) {
     const pair = pairing.pairs[i]!;
-    if (showProgress)
-      io.stderr(progressLine(i, total, (performance.now() - start) / 1000, pair.id));
+    bar?.update({ fraction: i / total, text: `${i}/${total} ${pair.id}` });
     const outcome = await next!;
     next = i + 1 < total ? scoreCase(pairing.pairs[i + 1]!, args) : null;
     if ("ok" in outcome) {
@@ -603,9 +238,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
       failed.push(outcome.failed);
     }
   }
-  if (showProgress && total > 0) {
-    io.stderr(progressLine(total, total, (performance.now() - start) / 1000, "done") + "\n");
-  }
+  if (total > 0) bar?.finish(`${total}/${total} done`);
+  else bar?.clear();
 
   for (const c of cases) {
     if (c.unknownLabels) io.stderr(unknownLabelWarning(c.case, c.unknownLabels, args.convention));
@@ -661,16 +295,10 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
   return incomplete || csvFailed ? 1 : 0;
 }
 
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
-  process.exitCode = await main(process.argv.slice(2));
+/** What bin/brats-eval.js calls: `main` on process.argv, one-line errors, the exit status set. */
+export function run(argv?: readonly string[], io?: CliIo): Promise<number> {
+  return runCliMain(CLI, main, {
+    ...(argv === undefined ? {} : { argv }),
+    ...(io === undefined ? {} : { io, setExitCode: () => {} }),
+  });
 }

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { labelConvention, REGION_NAMES, type LabelConvention } from "@brats/conventions";
 import { describe, expect, it } from "vitest";
-import { readLabelVolume } from "./cli.js";
+import { readLabelVolume } from "./read.js";
 import {
   computeMetrics,
   evaluateCase,

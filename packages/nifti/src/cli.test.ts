@@ -10,13 +10,15 @@ import {
   loadGolden,
   type GoldenEntry,
 } from "./__golden__/compare.js";
-import { main, USAGE, type CliIo } from "./cli.js";
+import { CLI, run as runCli, type CliIo } from "./cli.js";
+import { helpText } from "@brats/kit/cli";
 import { createImage } from "./image.js";
 import type { DatatypeName, VoxelArray } from "./types.js";
 import { serializeNifti, writeNifti } from "./write.js";
 
 const packageDir = fileURLToPath(new URL("../", import.meta.url));
 const cliPath = fileURLToPath(new URL("./cli.ts", import.meta.url));
+const binPath = fileURLToPath(new URL("../bin/brats-nifti.js", import.meta.url));
 const fixture = (key: string) => join(packageDir, "test-fixtures", key);
 const golden = loadGolden();
 const version = (
@@ -33,7 +35,7 @@ async function run(argv: string[]): Promise<{ code: number; stdout: string; stde
   let stdout = "";
   let stderr = "";
   const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) };
-  const code = await main(argv, io);
+  const code = await runCli(argv, io);
   return { code, stdout, stderr };
 }
 
@@ -60,39 +62,53 @@ async function writeSample(
 }
 
 describe("brats-nifti usage", () => {
-  it.each([["--help"], ["-h"], ["info", "x.nii", "--help"]])(
-    "%s prints the usage and exits 0",
+  it.each([["--help"], ["-h"], ["info", "x.nii", "--help"], ["--jsno", "--help"]])(
+    "%s prints the help and exits 0",
     async (...argv) => {
       const result = await run(argv);
-      expect(result).toEqual({ code: 0, stdout: USAGE, stderr: "" });
-      expect(USAGE).toContain("brats-nifti info FILE... [--json]");
+      expect(result).toEqual({ code: 0, stdout: helpText(CLI), stderr: "" });
     },
   );
+
+  it("lists every option on a line of its own", () => {
+    const help = helpText(CLI);
+    expect(help).toContain("Usage: brats-nifti info FILE... [--json]");
+    for (const option of ["--json", "--help", "--version"]) {
+      expect(
+        help
+          .split("\n")
+          .filter((line) => line.trimStart().match(new RegExp(`^(-\\w, )?${option}\\b`))),
+      ).toHaveLength(1);
+    }
+  });
 
   it("--version prints the package version", async () => {
     expect(await run(["--version"])).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" });
   });
 
   it.each([
-    { argv: [], why: "missing command" },
-    { argv: ["show", "a.nii"], why: 'unknown command "show"' },
-    { argv: ["info"], why: "at least one FILE" },
-    { argv: ["info", "--json"], why: "at least one FILE" },
-    { argv: ["info", "--jsn", "a.nii"], why: 'unknown option "--jsn"' },
-  ])("$argv is a usage error (exit 2)", async ({ argv, why }) => {
+    { argv: [], line: "missing command" },
+    { argv: ["show", "a.nii"], line: 'unknown command "show"' },
+    { argv: ["info"], line: "info needs at least one FILE" },
+    { argv: ["info", "--json"], line: "info needs at least one FILE" },
+    { argv: ["info", "--jsno", "a.nii"], line: "unknown option --jsno (did you mean --json?)" },
+    { argv: ["info", "--json=yes", "a.nii"], line: "--json takes no value" },
+  ])("$argv is a one-line usage error (exit 2)", async ({ argv, line }) => {
     const result = await run(argv);
-    expect(result.code).toBe(2);
-    expect(result.stdout).toBe("");
-    expect(result.stderr).toContain(why);
-    expect(result.stderr).toContain("Usage: brats-nifti info");
+    expect(result).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: `brats-nifti: ${line}\nsee brats-nifti --help\n`,
+    });
   });
 
-  it("reads a file named like an option after --", async () => {
-    const result = await run(["info", "--json", "--", "--missing.nii"]);
-    expect(result.code).toBe(1);
-    expect(jsonLines(result.stdout)[0]).toMatchObject({
-      file: "--missing.nii",
-      error: { code: "IO" },
+  it("a missing file is NOT_FOUND (exit 2), even after --, and nothing is read", async () => {
+    const good = fixture("nibabel/standard.nii.gz");
+    const result = await run(["info", "--json", good, "--", "--missing.nii"]);
+    expect(result).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "brats-nifti: FILE: no such file or directory: --missing.nii\n",
     });
   });
 });
@@ -165,13 +181,15 @@ describe("brats-nifti info --json", () => {
 
   it("reports unreadable files and carries on, exiting 1 at the end", async () => {
     const good = fixture("nibabel/standard.nii.gz");
-    const missing = join(workDir, "does-not-exist.nii");
     const notNifti = fixture("nifti-reader-js/not-nifti.nii");
-    const result = await run(["info", "--json", missing, good, notNifti]);
+    const result = await run(["info", "--json", notNifti, good, notNifti]);
     expect(result.code).toBe(1);
     const lines = jsonLines(result.stdout);
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toEqual({ file: missing, error: { code: "IO", message: expect.any(String) } });
+    expect(lines[0]).toEqual({
+      file: notNifti,
+      error: { code: "NOT_NIFTI", message: expect.any(String) },
+    });
     expect(lines[1]).toMatchObject({ file: good, shape: [4, 5, 7], stats: { min: 0, max: 255 } });
     expect(lines[2]).toEqual({
       file: notNifti,
@@ -269,13 +287,11 @@ describe("brats-nifti info (readable summary)", () => {
   });
 
   it("puts errors on stderr and exits 1", async () => {
-    const missing = join(workDir, "nope.nii.gz");
-    const result = await run(["info", missing]);
+    const notNifti = fixture("nifti-reader-js/not-nifti.nii");
+    const result = await run(["info", notNifti]);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
-    expect(result.stderr).toMatch(
-      new RegExp(`^${missing.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: error IO: `),
-    );
+    expect(result.stderr.startsWith(`${notNifti}: error NOT_NIFTI: `)).toBe(true);
   });
 
   it("says when the data is missing", async () => {
@@ -285,20 +301,30 @@ describe("brats-nifti info (readable summary)", () => {
 });
 
 describe("brats-nifti as a process", () => {
-  it("starts with a node shebang", () => {
-    expect(readFileSync(cliPath, "utf8").split("\n")[0]).toBe("#!/usr/bin/env node");
+  it("the bin file starts with a node shebang and calls run from dist/cli.js", () => {
+    const bin = readFileSync(binPath, "utf8");
+    expect(bin.split("\n")[0]).toBe("#!/usr/bin/env node");
+    expect(bin).toContain('import { run } from "../dist/cli.js";');
   });
 
-  it("runs through node --import tsx and sets the exit code", () => {
-    const good = fixture("nibabel/standard.nii.gz");
-    const result = spawnSync(
+  // The bin needs a build; `run` from the source is what it calls.
+  const runSource = (...argv: string[]) =>
+    spawnSync(
       process.execPath,
-      ["--conditions=source", "--import", "tsx", cliPath, "info", "--json", good],
-      {
-        cwd: packageDir,
-        encoding: "utf8",
-      },
+      [
+        "--conditions=source",
+        "--import",
+        "tsx",
+        "--input-type=module",
+        "-e",
+        `import { run } from ${JSON.stringify(cliPath)}; await run(${JSON.stringify(argv)});`,
+      ],
+      { cwd: packageDir, encoding: "utf8" },
     );
+
+  it("sets the exit code of the process", () => {
+    const good = fixture("nibabel/standard.nii.gz");
+    const result = runSource("info", "--json", good);
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({
@@ -307,26 +333,13 @@ describe("brats-nifti as a process", () => {
       axcodes: "RAS",
     });
 
-    const usage = spawnSync(
-      process.execPath,
-      ["--conditions=source", "--import", "tsx", cliPath, "frobnicate"],
-      {
-        cwd: packageDir,
-        encoding: "utf8",
-      },
-    );
+    const usage = runSource("frobnicate");
     expect(usage.status).toBe(2);
-  });
+    expect(usage.stderr).toBe(
+      'brats-nifti: unknown command "frobnicate"\nsee brats-nifti --help\n',
+    );
 
-  it("runs as an executable through its shebang", () => {
-    // The shebang runs `node`; NODE_OPTIONS lets that node load the TypeScript source.
-    const result = spawnSync(cliPath, ["--version"], {
-      cwd: packageDir,
-      encoding: "utf8",
-      env: { ...process.env, NODE_OPTIONS: "--import tsx" },
-    });
-    expect(result.error).toBeUndefined();
-    expect(result.stdout).toBe(`${version}\n`);
-    expect(result.status).toBe(0);
+    const missing = runSource("info", join(workDir, "nope.nii.gz"));
+    expect(missing.status).toBe(2);
   });
 });

@@ -1,31 +1,39 @@
-#!/usr/bin/env node
 // brats-nifti: command-line facts about NIfTI files, with the same numbers nibabel reports.
-import { readFileSync, realpathSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+// The entry point is bin/brats-nifti.js (it calls `run`); this module only defines the tool.
+import {
+  defineCli,
+  parseCli,
+  requireInputPath,
+  runCliMain,
+  readPackageVersion,
+  UsageError,
+  type CliIo,
+} from "@brats/kit/cli";
 import { NiftiError } from "./errors.js";
 import { axcodes } from "./orientation.js";
 import { readNifti } from "./read.js";
 import { getScaledData } from "./scale.js";
 import type { Affine, NiftiImage } from "./types.js";
 
-/** Where the CLI writes; swapped for buffers in tests. Each call is one complete chunk of text. */
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
+export type { CliIo };
 
-export const USAGE = `Usage: brats-nifti info FILE... [--json]
+const NAME = "brats-nifti";
 
-Print the shape, datatype, spacing, affine, axis codes, scaling and voxel statistics of NIfTI
-files (.nii, .nii.gz, .hdr/.img pairs, NIfTI-1 and NIfTI-2).
-
-Options:
-  --json         one JSON object per file, one per line
-  -h, --help     show this help
-  --version      show the version
-
-Exit status: 0 when every file was read, 1 when any could not be, 2 on a usage error.
-`;
+/** The option table: the parser and the help both come from it. */
+export const CLI = defineCli({
+  name: NAME,
+  // ../package.json from both src/cli.ts and dist/cli.js.
+  version: readPackageVersion(new URL("../package.json", import.meta.url)),
+  usage: "brats-nifti info FILE... [--json]",
+  summary: `Print the shape, datatype, spacing, affine, axis codes, scaling and voxel statistics of NIfTI
+files (.nii, .nii.gz, .hdr/.img pairs, NIfTI-1 and NIfTI-2).`,
+  options: {
+    json: { type: "boolean", description: "one JSON object per file, one per line" },
+  },
+  positionals: { name: "info FILE..." },
+  epilogue:
+    "Exit status: 0 when every file was read, 1 when any could not be, 2 on a usage error or a missing file.",
+});
 
 /** The facts printed for a readable file; the key order is the --json output order. */
 export interface FileInfo {
@@ -140,47 +148,21 @@ export function formatInfo(info: FileInfo): string {
   return lines.join("\n") + "\n";
 }
 
-function readVersion(): string {
-  // ../package.json from both src/cli.ts and dist/cli.js.
-  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
-    version: string;
-  };
-  return pkg.version;
-}
-
-const defaultIo: CliIo = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-};
-
-/** Runs the CLI on `argv` (without node and script path); resolves to the exit code. */
-export async function main(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
-  const usageError = (message: string) => {
-    io.stderr(`brats-nifti: ${message}\n\n${USAGE}`);
-    return 2;
-  };
-  if (argv.includes("-h") || argv.includes("--help")) {
-    io.stdout(USAGE);
+/** Runs the CLI on `argv` (without node and script path); resolves to the exit code. Usage errors
+ * and missing files are thrown (kit's UsageError, InputNotFoundError): `run` prints them. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const parsed = parseCli(CLI, argv);
+  if (parsed.kind !== "run") {
+    io.stdout(parsed.text);
     return 0;
   }
-  if (argv.includes("--version")) {
-    io.stdout(`${readVersion()}\n`);
-    return 0;
-  }
-  const [command, ...rest] = argv;
-  if (command === undefined) return usageError("missing command");
-  if (command !== "info") return usageError(`unknown command "${command}"`);
-
-  let json = false;
-  const files: string[] = [];
-  let optionsEnded = false;
-  for (const arg of rest) {
-    if (!optionsEnded && arg === "--") optionsEnded = true;
-    else if (!optionsEnded && arg === "--json") json = true;
-    else if (!optionsEnded && arg.startsWith("-")) return usageError(`unknown option "${arg}"`);
-    else files.push(arg);
-  }
-  if (files.length === 0) return usageError("info needs at least one FILE");
+  const [command, ...files] = parsed.positionals;
+  if (command === undefined) throw new UsageError("missing command");
+  if (command !== "info") throw new UsageError(`unknown command "${command}"`);
+  if (files.length === 0) throw new UsageError("info needs at least one FILE");
+  // Every path checked before any is read: a typo fails at once, not after the other files.
+  for (const file of files) requireInputPath(file, "FILE");
+  const json = parsed.values.json;
 
   let failed = false;
   let printedSummary = false;
@@ -207,16 +189,10 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
   return failed ? 1 : 0;
 }
 
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
-  process.exitCode = await main(process.argv.slice(2));
+/** What bin/brats-nifti.js calls: `main` on process.argv, one-line errors, the exit status set. */
+export function run(argv?: readonly string[], io?: CliIo): Promise<number> {
+  return runCliMain(CLI, main, {
+    ...(argv === undefined ? {} : { argv }),
+    ...(io === undefined ? {} : { io, setExitCode: () => {} }),
+  });
 }
