@@ -75,7 +75,8 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: "(^|/)node_modules/" },
-    exclude: { path: "^(packages|apps)/[^/]+/(dist|coverage)/|^tests/fixtures/" },
+    // bin/ files only start the built dist/ (which is not cruised), so they hold no arrow to check.
+    exclude: { path: "^(packages|apps)/[^/]+/(dist|coverage|bin)/|^tests/fixtures/" },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.base.json" },
     enhancedResolveOptions: {

@@ -10,6 +10,7 @@ import {
   processIo,
   readPackageVersion,
   type CliIo,
+  type OptionValues,
 } from "@brats/kit/cli";
 import { etaSeconds, formatDuration, ProgressBar } from "@brats/kit/progress";
 import type { TrainEvent } from "@brats/unet3d";
@@ -74,15 +75,19 @@ function summaryText(summary: DemoSummary): string {
   ].join("\n");
 }
 
+type Values = OptionValues<typeof CLI.options>;
+
 /** Runs the demo on `argv` (without node and the script); resolves to the exit status. Usage
  * errors are thrown (runCliMain prints them, status 2). */
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   const parsed = parseCli(CLI, argv);
-  if (parsed.kind !== "run") {
-    io.stdout(parsed.text);
-    return EXIT.ok;
-  }
-  const { values } = parsed;
+  if (parsed.kind === "run") return demo(parsed.values, io);
+  io.stdout(parsed.text);
+  return EXIT.ok;
+}
+
+/** The demo with a progress bar on stderr and the summary on stdout. */
+async function demo(values: Values, io: CliIo): Promise<number> {
   const preset = parseChoice("--preset", values.preset, ["full", "ci"]);
   const engine = parseChoice("--engine", values.engine, ["onnx", "tfjs"]);
 

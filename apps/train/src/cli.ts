@@ -72,7 +72,7 @@ export const CLI = defineCli({
     epochs: {
       type: "string",
       placeholder: "N",
-      description: "epochs",
+      description: "epochs to train",
       defaultText: String(d.epochs),
     },
     "steps-per-epoch": {
@@ -178,7 +178,8 @@ export const CLI = defineCli({
   },
   epilogue: `The backend is printed first; a progress bar (epoch, step, loss, speed, ETA) goes to stderr.
 Ctrl-C finishes the current step, saves last/ and exits (status 130); --resume continues.
-Exit status: 0 done, 1 failure, 2 usage error (also a missing --data, --config or --resume run folder), 130 interrupted.`,
+Exit status: 0 done, 1 failure, 2 usage error (also a missing --data, --config or --resume
+run folder), 130 interrupted.`,
 });
 
 type Values = OptionValues<typeof CLI.options>;
