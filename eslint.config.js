@@ -20,7 +20,6 @@ const SIZE_EXCEPTIONS = {
   "apps/train/src/model-card.ts": [500, 167], // renderModelCard
   "packages/data/src/loader.ts": [628, 120],
   "packages/data/src/phantom.ts": [686, 162], // generatePhantom
-  "packages/data/src/preprocess.ts": [666, 155], // preprocessCase
   "packages/metrics/src/cli.ts": [577, 120],
   "packages/nifti/src/header.ts": [577, 120],
   "packages/unet3d/src/inference.ts": [500, 172], // predictVolume

@@ -28,15 +28,14 @@ export {
   type PhantomTissue,
 } from "./phantom.js";
 export { createRng, deriveRngState, randomInt, uniform, type Rng } from "./rng.js";
+export type { Vec3 } from "./grid.js";
 export {
   preprocessCase,
-  undoPreprocess,
   type PreprocessOptions,
   type PreprocessRecord,
   type PreprocessResult,
-  type UndoResult,
-  type Vec3,
 } from "./preprocess.js";
+export { undoPreprocess, type UndoResult } from "./preprocess-undo.js";
 export {
   extractPatch,
   foregroundIndex,
