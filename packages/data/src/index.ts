@@ -17,16 +17,9 @@ export {
   type LoadedCase,
   type Modality,
 } from "./cases.js";
-export {
-  PHANTOM_TISSUES,
-  bratsLikeAffine,
-  generatePhantom,
-  writePhantomDataset,
-  type Phantom,
-  type PhantomDatasetOptions,
-  type PhantomOptions,
-  type PhantomTissue,
-} from "./phantom.js";
+export { PHANTOM_TISSUES, type PhantomTissue } from "./phantom-anatomy.js";
+export { bratsLikeAffine, generatePhantom, type Phantom, type PhantomOptions } from "./phantom.js";
+export { writePhantomDataset, type PhantomDatasetOptions } from "./phantom-dataset.js";
 export { createRng, deriveRngState, randomInt, uniform, type Rng } from "./rng.js";
 export type { Vec3 } from "./grid.js";
 export {
