@@ -18,7 +18,6 @@ const size = (lines, perFunction) => ({
 const SIZE_EXCEPTIONS = {
   "apps/infer/src/run.ts": [591, 182], // runInference
   "apps/train/src/model-card.ts": [500, 167], // renderModelCard
-  "packages/data/src/loader.ts": [628, 120],
   "packages/metrics/src/cli.ts": [577, 120],
   "packages/nifti/src/header.ts": [577, 120],
   "packages/unet3d/src/inference.ts": [500, 172], // predictVolume
