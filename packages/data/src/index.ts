@@ -2,9 +2,7 @@
 // Label conventions, class maps and region masks live in @brats/conventions.
 export { DataError, type DataErrorCode } from "./errors.js";
 export {
-  CASE_NAMINGS,
   MODALITIES,
-  NAMING_SUFFIXES,
   caseFileName,
   discoverCases,
   loadCase,
@@ -18,9 +16,9 @@ export {
   type Modality,
 } from "./cases.js";
 export { PHANTOM_TISSUES, type PhantomTissue } from "./phantom-anatomy.js";
-export { bratsLikeAffine, generatePhantom, type Phantom, type PhantomOptions } from "./phantom.js";
+export { generatePhantom, type Phantom, type PhantomOptions } from "./phantom.js";
 export { writePhantomDataset, type PhantomDatasetOptions } from "./phantom-dataset.js";
-export { createRng, deriveRngState, randomInt, uniform, type Rng } from "./rng.js";
+export { createRng, deriveRngState, randomInt, type Rng } from "./rng.js";
 export type { Vec3 } from "./grid.js";
 export {
   preprocessCase,
@@ -30,12 +28,9 @@ export {
 } from "./preprocess.js";
 export { undoPreprocess, type UndoResult } from "./preprocess-undo.js";
 export {
-  extractPatch,
-  foregroundIndex,
   fromChannelsLast,
   samplePatch,
   toChannelsLast,
-  type ForegroundIndex,
   type Patch,
   type PatchSource,
   type SamplePatchOptions,
