@@ -1,6 +1,6 @@
 // The voxel-value part of patch augmentation: flips with intensity scale and shift in one pass, and
 // nnU-Net's gamma, with the fast x^γ it needs.
-import type { Vec3 } from "./preprocess.js";
+import type { Vec3 } from "./grid.js";
 
 // ---------------------------------------------------------------------------------------------
 // fast x^γ on [0, 1]: Math.pow costs ~50 ns a call in V8, too slow for millions of voxels

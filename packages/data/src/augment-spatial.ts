@@ -1,6 +1,6 @@
 // The spatial part of patch augmentation: rotation and scaling about the patch centre, trilinear for
 // images, nearest for labels, 0 outside.
-import type { Vec3 } from "./preprocess.js";
+import type { Vec3 } from "./grid.js";
 
 /** Entries within 1e-12 of an integer are snapped, so multiples of 90° permute voxels exactly. */
 function snap(v: number): number {

@@ -8,7 +8,7 @@ import {
   type AugmentParams,
 } from "./augment.js";
 import type { Patch } from "./patches.js";
-import type { Vec3 } from "./preprocess.js";
+import type { Vec3 } from "./grid.js";
 import { createRng } from "./rng.js";
 
 /** A patch from per-voxel functions of (x, y, z): one per channel, and the labels. */

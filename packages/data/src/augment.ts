@@ -13,7 +13,7 @@ import { applyGamma, flipAndScale, type ChannelStats } from "./augment-intensity
 import { spatialInverse, transformPatch } from "./augment-spatial.js";
 import { DataError } from "./errors.js";
 import type { Patch } from "./patches.js";
-import type { Vec3 } from "./preprocess.js";
+import type { Vec3 } from "./grid.js";
 import { uniform, type Rng } from "./rng.js";
 
 export interface AugmentOptions {

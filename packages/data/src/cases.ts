@@ -22,9 +22,7 @@ export type CaseNaming = "brats2021" | "brats2023";
 export const CASE_NAMINGS: readonly CaseNaming[] = ["brats2021", "brats2023"];
 
 /** The suffix each naming uses for a modality or the segmentation. */
-export const NAMING_SUFFIXES: Readonly<
-  Record<CaseNaming, Readonly<Record<Modality | "seg", string>>>
-> = {
+const NAMING_SUFFIXES: Readonly<Record<CaseNaming, Readonly<Record<Modality | "seg", string>>>> = {
   brats2021: { flair: "flair", t1: "t1", t1ce: "t1ce", t2: "t2", seg: "seg" },
   brats2023: { flair: "t2f", t1: "t1n", t1ce: "t1c", t2: "t2w", seg: "seg" },
 };

@@ -50,3 +50,8 @@ export function checkConvention(value: unknown): LabelConvention {
     return value;
   });
 }
+
+/** BAD_OPTION with `message`: the error every option check throws. */
+export function badOption(message: string): DataError {
+  return new DataError("BAD_OPTION", message);
+}

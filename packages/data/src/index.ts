@@ -2,9 +2,7 @@
 // Label conventions, class maps and region masks live in @brats/conventions.
 export { DataError, type DataErrorCode } from "./errors.js";
 export {
-  CASE_NAMINGS,
   MODALITIES,
-  NAMING_SUFFIXES,
   caseFileName,
   discoverCases,
   loadCase,
@@ -17,33 +15,22 @@ export {
   type LoadedCase,
   type Modality,
 } from "./cases.js";
-export {
-  PHANTOM_TISSUES,
-  bratsLikeAffine,
-  generatePhantom,
-  writePhantomDataset,
-  type Phantom,
-  type PhantomDatasetOptions,
-  type PhantomOptions,
-  type PhantomTissue,
-} from "./phantom.js";
-export { createRng, deriveRngState, randomInt, uniform, type Rng } from "./rng.js";
+export { PHANTOM_TISSUES, type PhantomTissue } from "./phantom-anatomy.js";
+export { generatePhantom, type Phantom, type PhantomOptions } from "./phantom.js";
+export { writePhantomDataset, type PhantomDatasetOptions } from "./phantom-dataset.js";
+export { createRng, deriveRngState, randomInt, type Rng } from "./rng.js";
+export type { Vec3 } from "./grid.js";
 export {
   preprocessCase,
-  undoPreprocess,
   type PreprocessOptions,
   type PreprocessRecord,
   type PreprocessResult,
-  type UndoResult,
-  type Vec3,
 } from "./preprocess.js";
+export { undoPreprocess, type UndoResult } from "./preprocess-undo.js";
 export {
-  extractPatch,
-  foregroundIndex,
   fromChannelsLast,
   samplePatch,
   toChannelsLast,
-  type ForegroundIndex,
   type Patch,
   type PatchSource,
   type SamplePatchOptions,

@@ -6,7 +6,8 @@ import { DataError } from "./errors.js";
 import type { LabelConvention } from "@brats/conventions";
 import type { PrepareOptions } from "./loader-cases.js";
 import type { ProducerConfig } from "./loader-producer.js";
-import type { PreprocessOptions, Vec3 } from "./preprocess.js";
+import type { Vec3 } from "./grid.js";
+import type { PreprocessOptions } from "./preprocess.js";
 import { createRng } from "./rng.js";
 
 export interface PatchLoaderOptions {

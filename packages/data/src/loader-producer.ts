@@ -3,7 +3,7 @@
 import { augmentPatch, type AugmentOptions } from "./augment.js";
 import type { LoadedCase } from "./cases.js";
 import { samplePatch } from "./patches.js";
-import type { Vec3 } from "./preprocess.js";
+import type { Vec3 } from "./grid.js";
 import { createRng, deriveRngState, randomInt } from "./rng.js";
 
 /** What a producer needs besides the cases; structured-cloneable, sent to every worker. */

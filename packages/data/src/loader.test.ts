@@ -12,7 +12,8 @@ import { prepareCase } from "./loader-cases.js";
 import type { PatchLoaderOptions } from "./loader-options.js";
 import { PatchLoader, type Batch } from "./loader.js";
 import { samplePatch } from "./patches.js";
-import { generatePhantom, writePhantomDataset } from "./phantom.js";
+import { generatePhantom } from "./phantom.js";
+import { writePhantomDataset } from "./phantom-dataset.js";
 import { preprocessCase } from "./preprocess.js";
 import { createRng, deriveRngState } from "./rng.js";
 

@@ -28,7 +28,7 @@ import {
   type WorkerInit,
 } from "./loader-protocol.js";
 import { startWorker } from "./loader-start.js";
-import type { Vec3 } from "./preprocess.js";
+import type { Vec3 } from "./grid.js";
 
 /** A batch of patches, channels-last as the model wants them. */
 export interface Batch {

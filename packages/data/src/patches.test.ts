@@ -7,7 +7,7 @@ import {
   toChannelsLast,
   type PatchSource,
 } from "./patches.js";
-import type { Vec3 } from "./preprocess.js";
+import type { Vec3 } from "./grid.js";
 import { createRng } from "./rng.js";
 
 /** Two channels: v = 1 + x + 10y + 100z and −v; labels (x + y + z) % 3. */

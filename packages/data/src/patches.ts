@@ -9,7 +9,7 @@
  */
 import type { LoadedCase } from "./cases.js";
 import { DataError } from "./errors.js";
-import type { Vec3 } from "./preprocess.js";
+import type { Vec3 } from "./grid.js";
 import { randomInt, type Rng } from "./rng.js";
 
 export interface Patch {

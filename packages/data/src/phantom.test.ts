@@ -5,14 +5,9 @@ import { axcodes, readNifti } from "@brats/nifti";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { discoverCases, loadCase } from "./cases.js";
 import { DataError } from "./errors.js";
-import {
-  bratsLikeAffine,
-  generatePhantom,
-  PHANTOM_TISSUES,
-  writePhantomDataset,
-  type Phantom,
-  type PhantomOptions,
-} from "./phantom.js";
+import { bratsLikeAffine, generatePhantom, type Phantom, type PhantomOptions } from "./phantom.js";
+import { PHANTOM_TISSUES } from "./phantom-anatomy.js";
+import { writePhantomDataset } from "./phantom-dataset.js";
 import { deriveRngState } from "./rng.js";
 
 const T = PHANTOM_TISSUES;

@@ -15,7 +15,8 @@ import {
   restoreSegmentation,
   segmentationImage,
 } from "./postprocess.js";
-import { preprocessCase, type PreprocessRecord, type Vec3 } from "./preprocess.js";
+import type { Vec3 } from "./grid.js";
+import { preprocessCase, type PreprocessRecord } from "./preprocess.js";
 
 function code(fn: () => unknown): string | undefined {
   try {

@@ -19,19 +19,11 @@ import {
   NUM_CLASSES,
   type LabelConvention,
 } from "@brats/conventions";
-import { checkConvention, DataError } from "./errors.js";
+import { badOption, checkConvention, DataError } from "./errors.js";
 import { toChannelsLast } from "./patches.js";
-import {
-  preprocessCase,
-  undoPreprocess,
-  type PreprocessOptions,
-  type PreprocessRecord,
-  type Vec3,
-} from "./preprocess.js";
-
-function badOption(message: string): DataError {
-  return new DataError("BAD_OPTION", message);
-}
+import type { Vec3 } from "./grid.js";
+import { preprocessCase, type PreprocessOptions, type PreprocessRecord } from "./preprocess.js";
+import { undoPreprocess } from "./preprocess-undo.js";
 
 function isShape(shape: unknown): shape is Vec3 {
   return (

@@ -1,7 +1,9 @@
 import { asClosestCanonical, axcodes, createImage } from "@brats/nifti";
 import { describe, expect, it } from "vitest";
 import type { LoadedCase } from "./cases.js";
-import { preprocessCase, undoPreprocess, type PreprocessRecord, type Vec3 } from "./preprocess.js";
+import type { Vec3 } from "./grid.js";
+import { preprocessCase, type PreprocessRecord } from "./preprocess.js";
+import { undoPreprocess } from "./preprocess-undo.js";
 
 const LETTERS: Record<string, [number, number]> = {
   L: [0, -1],
