@@ -7,6 +7,7 @@ import {
   type BackendPreference,
   type BackendReport,
 } from "./backend.js";
+import { registerOnednnKernels } from "@brats/tfjs-onednn";
 import { registerFastConv3D } from "./fast-conv3d/index.js";
 import { registerBratsLayers } from "./register.js";
 
@@ -18,6 +19,11 @@ export interface SetupTfjsOptions {
    * thread whatever is asked) and TensorFlow (TF_NUM_INTRAOP_THREADS unless already set).
    */
   threads?: number;
+  /**
+   * Native kernels (@brats/tfjs-onednn) where they load; default true. false keeps the wasm
+   * fast kernels alone (BRATS_ONEDNN=0 does the same for a whole process).
+   */
+  native?: boolean;
   /** Receives the report line once (e.g. a CLI's stderr); default: nothing is printed. */
   log?: (line: string) => void;
 }
@@ -40,14 +46,29 @@ export interface KernelProvider {
   label: string;
   /** The backends (BackendReport names) they are for. */
   backends: readonly BackendName[];
+  /** Native code: skipped when setup is asked for `native: false`. */
+  native?: boolean;
   /**
    * Registers them; idempotent. Throws when they cannot run here: setup then keeps the stock
-   * kernels and the report says why.
+   * kernels and the report says why. May return a detail for the report ("oneDNN 2.6.3, 2
+   * threads").
    */
-  register: () => void | Promise<void>;
+  register: (opts: { threads?: number }) => void | string | Promise<void | string>;
 }
 
 export const KERNEL_PROVIDERS: readonly KernelProvider[] = [
+  {
+    label: "onednn",
+    backends: ["wasm"],
+    native: true,
+    register: ({ threads }) => {
+      // The fast Conv3D kernels go in first so that they are what a call the native kernels do
+      // not cover falls back to.
+      registerFastConv3D();
+      const info = registerOnednnKernels(threads === undefined ? {} : { threads });
+      return `oneDNN ${info.onednn} on ${info.threads} thread${info.threads === 1 ? "" : "s"}`;
+    },
+  },
   {
     label: "fast Conv3D kernels",
     backends: ["wasm"],
@@ -85,9 +106,16 @@ export async function setupTfjsWith(
   const why: string[] = [];
   for (const provider of providers) {
     if (!provider.backends.includes(report.name as BackendName)) continue;
+    if (provider.native === true && opts.native === false) {
+      why.push(`${provider.label} not asked for`);
+      continue;
+    }
     try {
-      await provider.register();
+      const detail = await provider.register(
+        opts.threads === undefined ? {} : { threads: opts.threads },
+      );
       kernels.push(provider.label);
+      if (typeof detail === "string") why.push(detail);
     } catch (error) {
       why.push(`${provider.label} unavailable: ${firstLine(error)}`);
     }

@@ -1,0 +1,3 @@
+import { bratsProject } from "../../vitest.shared";
+
+export default bratsProject("tfjs-onednn", 120_000);
