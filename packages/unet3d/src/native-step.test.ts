@@ -56,7 +56,7 @@ async function referenceStep(engine: TestEngine | "cpu"): Promise<StepResult> {
   const loss = (await value.data())[0]!;
   const gradArrays = await Promise.all(variables.map((v) => grads[v.name]!.data<"float32">()));
   const optimizer = tf.train.adam(LEARNING_RATE);
-  optimizer.applyGradients(grads as tf.NamedVariableMap);
+  optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
   const after = await Promise.all(variables.map((v) => v.data<"float32">()));
   tf.dispose([value, x, y, ...Object.values(grads)]);
   optimizer.dispose();
