@@ -3,8 +3,11 @@
  * channels 3×3×3 'same' convolution, in GFLOP/s with FLOPs = 3 × 2 × outVoxels × Cin × Cout × 27,
  * plus the peak RSS (MiB) of the process that ran it.
  *
- * Impls: "brats" (wasm backend + registerFastConv3D), "tfjs-wasm" and "tfjs-cpu" (stock TF.js
- * kernels), "pytorch" (../shared/peers/pytorch_unet3d.py conv, when /usr/bin/python3 has torch).
+ * Impls: "brats" (what brats-train picks by default: setupTfjs on wasm, so the native oneDNN
+ * kernels where they load), "brats-wasm" (setupTfjs with native: false: the wasm fast Conv3D
+ * kernels), "tfjs-wasm" and "tfjs-cpu" (stock TF.js kernels), "pytorch"
+ * (../shared/peers/pytorch_unet3d.py conv, when /usr/bin/python3 has torch). Each brats line's
+ * note quotes setupTfjs's report, i.e. the engine that actually loaded.
  * Each impl runs in its own child process so that its peak RSS is its own.
  *
  * Run alone: `node --import tsx bench/conv3d.bench.ts [--stock-size N] [--iterations N]`
@@ -29,12 +32,14 @@ import {
 } from "@brats/kit/bench";
 import type { Tensor, Tensor5D } from "@tensorflow/tfjs-core";
 
-export type Conv3dImpl = "brats" | "tfjs-wasm" | "tfjs-cpu" | "pytorch";
+export type Conv3dImpl = "brats" | "brats-wasm" | "tfjs-wasm" | "tfjs-cpu" | "pytorch";
+type ChildImpl = Exclude<Conv3dImpl, "pytorch">;
+const isOurs = (impl: Conv3dImpl): boolean => impl === "brats" || impl === "brats-wasm";
 
 export interface Conv3dBenchOptions {
-  /** Impls to run, default all four. */
+  /** Impls to run, default brats, brats-wasm, pytorch. */
   impls?: Conv3dImpl[];
-  /** Timed iterations for "brats" after one warm-up (median reported), default 5. */
+  /** Timed iterations for "brats" and "brats-wasm" after one warm-up (median), default 5. */
   iterations?: number;
   /**
    * Cube size for the stock TF.js impls, default 64 (a single iteration without warm-up, about
@@ -51,8 +56,7 @@ const CHANNELS = 16;
 const THIS_FILE = fileURLToPath(import.meta.url);
 const PEER_SCRIPT = resolve(dirname(THIS_FILE), "../../../../shared/peers/pytorch_unet3d.py");
 
-const WHAT: Record<"brats" | "tfjs-wasm" | "tfjs-cpu", string> = {
-  brats: "wasm backend + registerFastConv3D() defaults (XNNPACK Conv2D/BatchMatMul, 1 thread)",
+const WHAT: Record<"tfjs-wasm" | "tfjs-cpu", string> = {
   "tfjs-wasm": "stock wasm kernels (1 thread)",
   "tfjs-cpu": "stock cpu kernels (plain JS, 1 thread)",
 };
@@ -63,25 +67,23 @@ interface ChildResult {
   seconds: number[];
   peakRssMiB: number;
   size: number;
+  /** setupTfjs's report line (brats impls), else null. */
+  engine: string | null;
 }
 
 /** In the child process: times forward + input gradient + filter gradient on one backend. */
-async function runChild(
-  impl: "brats" | "tfjs-wasm" | "tfjs-cpu",
-  size: number,
-  iterations: number,
-) {
+async function runChild(impl: ChildImpl, size: number, iterations: number) {
   const tf = await import("@tensorflow/tfjs-core");
+  let engine: string | null = null;
   if (impl === "tfjs-cpu") {
     await import("@tensorflow/tfjs-backend-cpu");
     if (!(await tf.setBackend("cpu"))) throw new Error("cpu backend failed to initialise");
-  } else {
+  } else if (impl === "tfjs-wasm") {
     await import("@tensorflow/tfjs-backend-wasm");
     if (!(await tf.setBackend("wasm"))) throw new Error("wasm backend failed to initialise");
-    if (impl === "brats") {
-      const { registerFastConv3D } = await import("../src/fast-conv3d/index.js");
-      registerFastConv3D();
-    }
+  } else {
+    const { setupTfjs } = await import("../src/setup.js");
+    engine = (await setupTfjs({ backend: "wasm", native: impl === "brats" })).line;
   }
   const shape: [number, number, number, number, number] = [1, size, size, size, CHANNELS];
   const filterShape: [number, number, number, number, number] = [3, 3, 3, CHANNELS, CHANNELS];
@@ -120,6 +122,7 @@ async function runChild(
     seconds,
     peakRssMiB: peakRssMiB(),
     size,
+    engine,
   };
   reportResult(result);
 }
@@ -165,7 +168,7 @@ function runTorch(): { result: Record<string, unknown>; peakRssMiB: number } {
 }
 
 export function benchConv3d(options: Conv3dBenchOptions = {}): BenchLine[] {
-  const impls = options.impls ?? ["brats", "tfjs-wasm", "tfjs-cpu", "pytorch"];
+  const impls = options.impls ?? ["brats", "brats-wasm", "pytorch"];
   const iterations = options.iterations ?? 5;
   const stockSize = options.stockSize ?? SIZE;
   const lines: BenchLine[] = [];
@@ -203,8 +206,8 @@ export function benchConv3d(options: Conv3dBenchOptions = {}): BenchLine[] {
       });
       continue;
     }
-    const size = impl === "brats" ? SIZE : stockSize;
-    const iters = impl === "brats" ? iterations : 1;
+    const size = isOurs(impl) ? SIZE : stockSize;
+    const iters = isOurs(impl) ? iterations : 1;
     const before = loadNote();
     const r = spawnChild(impl, size, iters);
     const sec = median(r.seconds);
@@ -222,7 +225,7 @@ export function benchConv3d(options: Conv3dBenchOptions = {}): BenchLine[] {
       impl,
       unit: "GFLOP/s",
       value: round((3 * fwdFlop(size)) / sec / 1e9),
-      note: `${WHAT[impl]}; ${sizeNote}${iterNote}; ${before}${wrong}`,
+      note: `${r.engine ?? WHAT[impl as keyof typeof WHAT]}; ${sizeNote}${iterNote}; ${before}${wrong}`,
     });
     report({
       name: `${NAME}.peak_rss`,
@@ -242,7 +245,7 @@ const numberArg = (flag: string): number | undefined => {
 };
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === THIS_FILE) {
   if (args[0] === "--child") {
-    await runChild(args[1] as "brats" | "tfjs-wasm" | "tfjs-cpu", Number(args[2]), Number(args[3]));
+    await runChild(args[1] as ChildImpl, Number(args[2]), Number(args[3]));
   } else {
     const impls = args.includes("--impls")
       ? (args[args.indexOf("--impls") + 1]!.split(",") as Conv3dImpl[])

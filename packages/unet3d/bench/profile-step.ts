@@ -88,3 +88,12 @@ if (process.env.PROFILE_SHAPES) {
   for (const [key, e] of [...agg].sort((a, b) => b[1].ms - a[1].ms).slice(0, 40))
     console.log(`${e.ms.toFixed(1).padStart(8)} ${e.calls} ${key}`);
 }
+{
+  const backend = tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } };
+  const heap = backend.wasm?.HEAPU8.length ?? 0;
+  const status = (await import("node:fs")).readFileSync("/proc/self/status", "utf8");
+  const hwm = /VmHWM:\s+(\d+)/.exec(status)?.[1];
+  console.error(
+    `memory: tf peakBytes ${(info.peakBytes / 2 ** 20).toFixed(0)} MiB, wasm heap ${(heap / 2 ** 20).toFixed(0)} MiB, VmHWM ${(Number(hwm) / 1024).toFixed(0)} MiB`,
+  );
+}

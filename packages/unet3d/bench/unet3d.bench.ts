@@ -3,18 +3,24 @@
  *   conv3d.fwdbwd.64        GFLOP/s  forward + backward of one 3×3×3 16→16 conv at 64³ (bench/conv3d.bench.ts)
  *   unet3d.trainstep.64     s        one training step of the reference U-Net (createUNet3D()
  *                                    defaults, 3 inputs, 4 classes), batch 1, 64³, Dice + CE, Adam
+ *   unet3d.trainstep.128    s        the same at 128³
  *   <name>.peak_rss         MiB      peak resident memory of the process that ran it
- *   unet3d.trainstep.64.vs_pytorch  ×  brats step time / PyTorch step time (target: at most 8)
- * for impl "brats" (wasm backend + registerFastConv3D), "tfjs-wasm" and "tfjs-cpu" (stock TF.js
- * kernels, same model code), and "pytorch" (../shared/peers/pytorch_unet3d.py, when
- * /usr/bin/python3 has torch). Each impl runs in its own child process, so its peak RSS is its own.
+ *   <name>.vs_pytorch       ×        brats / PyTorch, same run: step time (target: at most 1.2)
+ *                                    and peak RSS (.peak_rss.vs_pytorch, target: at most 2)
+ * for impl "brats" (what brats-train picks by default: setupTfjs on wasm, so the native oneDNN
+ * kernels where they load), "brats-wasm" (setupTfjs with native: false: the wasm fast kernels),
+ * "tfjs-wasm" and "tfjs-cpu" (stock TF.js kernels, same model code; only with --impls), and
+ * "pytorch" (../shared/peers/pytorch_unet3d.py, when /usr/bin/python3 has torch). Each impl runs
+ * in its own child process, so its peak RSS is its own; each brats line's note quotes
+ * setupTfjs's report, the engine that actually loaded.
  *
  * and, from bench/fullvolume.bench.ts, unet3d.infer.fullvolume{.onnx,.tfjs-wasm} (impl "brats")
  * and unet3d.infer.fullvolume (impl "pytorch"): a whole 240×240×155 volume in 128³ windows.
  *
  * Run: pnpm --filter @brats/unet3d bench   (= node --import tsx bench/unet3d.bench.ts)
- * Options: --only conv3d|trainstep|fullvolume, --impls brats,pytorch,..., --steps N (timed brats
- * steps, default 3), --stock-steps N (timed steps of the stock impls, default 1, no warm-up),
+ * Options: --only conv3d|trainstep|fullvolume, --impls brats,brats-wasm,pytorch,..., --sizes 64,128
+ * (trainstep cube sizes, default both), --steps N (timed brats steps, default 3; 1 at 128³),
+ * --stock-steps N (timed steps of the stock impls, default 1, no warm-up),
  * --fv-impls onnx,pytorch,tfjs-wasm, --fv-reps N (whole-volume runs per engine, default 1).
  */
 import { existsSync } from "node:fs";
@@ -37,21 +43,23 @@ import type { Tensor, Variable } from "@tensorflow/tfjs-core";
 import { benchConv3d } from "./conv3d.bench.js";
 import { benchFullVolume, FULL_VOLUME_IMPLS, type FullVolumeImpl } from "./fullvolume.bench.js";
 
-type Impl = "brats" | "tfjs-wasm" | "tfjs-cpu" | "pytorch";
+type Impl = "brats" | "brats-wasm" | "tfjs-wasm" | "tfjs-cpu" | "pytorch";
 type TfImpl = Exclude<Impl, "pytorch">;
 
-const NAME = "unet3d.trainstep.64";
-const SIZE = 64;
+const nameOf = (size: number) => `unet3d.trainstep.${size}`;
 const THIS_FILE = fileURLToPath(import.meta.url);
 const PEER_SCRIPT = resolve(dirname(THIS_FILE), "../../../../shared/peers/pytorch_unet3d.py");
-const ALL_IMPLS: Impl[] = ["brats", "tfjs-wasm", "tfjs-cpu", "pytorch"];
+const ALL_IMPLS: Impl[] = ["brats", "brats-wasm", "tfjs-wasm", "tfjs-cpu", "pytorch"];
+const DEFAULT_IMPLS: Impl[] = ["brats", "brats-wasm", "pytorch"];
+const isOurs = (impl: Impl): boolean => impl === "brats" || impl === "brats-wasm";
 
 interface ChildResult {
   seconds: number[];
   warmupSeconds: number | null;
   losses: number[];
   peakRssMiB: number;
-  fastConvCalls: number | null;
+  /** setupTfjs's report line (brats impls), else null. */
+  engine: string | null;
 }
 
 const round = (v: number, digits = 3): number => Number(v.toFixed(digits));
@@ -59,32 +67,27 @@ const round = (v: number, digits = 3): number => Number(v.toFixed(digits));
 // ---------------------------------------------------------------------------------------------
 // Child: one impl's training steps.
 
-async function runChild(impl: TfImpl, warmup: boolean, steps: number): Promise<void> {
+async function runChild(impl: TfImpl, size: number, warmup: boolean, steps: number): Promise<void> {
   const tf = await import("@tensorflow/tfjs-core");
   const { selectBackend } = await import("../src/backend.js");
   const { registerBratsLayers } = await import("../src/register.js");
   const { createUNet3D } = await import("../src/model.js");
   const { diceCELoss } = await import("../src/losses.js");
-  await selectBackend(impl === "tfjs-cpu" ? "cpu" : "wasm");
-  // The model's layers and the Conv3DBackpropInputV2 gradient are needed by every impl; only
-  // "brats" swaps in the fast Conv3D kernels.
-  registerBratsLayers();
-  let stats: (() => number) | null = null;
-  if (impl === "brats") {
-    const fast = await import("../src/fast-conv3d/index.js");
-    fast.registerFastConv3D();
-    stats = () => {
-      const s = fast.getFastConv3DStats();
-      return Object.values(s.fast).reduce((a, b) => a + b, 0);
-    };
+  let engine: string | null = null;
+  if (isOurs(impl)) {
+    const { setupTfjs } = await import("../src/setup.js");
+    engine = (await setupTfjs({ backend: "wasm", native: impl === "brats" })).line;
+  } else {
+    // Stock kernels: the model's layers and the Conv3DBackpropInputV2 gradient only.
+    await selectBackend(impl === "tfjs-cpu" ? "cpu" : "wasm");
+    registerBratsLayers();
   }
-
   const model = createUNet3D({ seed: 0 });
-  const x = tf.randomNormal([1, SIZE, SIZE, SIZE, 3], 0, 1, "float32", 1);
+  const x = tf.randomNormal([1, size, size, size, 3], 0, 1, "float32", 1);
   // Random labels 0..3 as one-hot, like the peer's torch.randint target.
   const y = tf.tidy(() =>
     tf.oneHot(
-      tf.cast(tf.floor(tf.randomUniform([1, SIZE, SIZE, SIZE], 0, 4, "float32", 2)), "int32"),
+      tf.cast(tf.floor(tf.randomUniform([1, size, size, size], 0, 4, "float32", 2)), "int32"),
       4,
     ),
   );
@@ -111,16 +114,16 @@ async function runChild(impl: TfImpl, warmup: boolean, steps: number): Promise<v
     warmupSeconds,
     losses,
     peakRssMiB: peakRssMiB(),
-    fastConvCalls: stats?.() ?? null,
+    engine,
   };
   reportResult(result);
 }
 
-function spawnChild(impl: TfImpl, warmup: boolean, steps: number): ChildResult {
+function spawnChild(impl: TfImpl, size: number, warmup: boolean, steps: number): ChildResult {
   return childResult<ChildResult>(
     `${impl} child`,
     THIS_FILE,
-    ["--child", impl, warmup ? "1" : "0", String(steps)],
+    ["--child", impl, String(size), warmup ? "1" : "0", String(steps)],
     { timeoutMs: 60 * 60 * 1000 },
   );
 }
@@ -140,131 +143,177 @@ function torchAvailable(): boolean {
 // ---------------------------------------------------------------------------------------------
 // Parent.
 
-function benchTrainStep(impls: Impl[], steps: number, stockSteps: number): number | null {
-  let bratsSeconds: number | null = null;
-  let torchSeconds: number | null = null;
-  // The load during each measurement, for the ratio's note: the machine is shared.
-  let bratsLoad = "";
-  let torchLoad = "";
+/** The last meaningful line of a failed child's error, for an "n/a" note. */
+function failureReason(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const lines = text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0 && l.length < 400 && !l.startsWith("at "));
+  const oom = lines.find((l) =>
+    /out of memory|Array buffer allocation|Aborted|memory access out of bounds|Cannot enlarge memory/i.test(
+      l,
+    ),
+  );
+  return (oom ?? lines[lines.length - 1] ?? "child failed").slice(0, 300);
+}
+
+function benchTorchStep(
+  size: number,
+): { seconds: number; rss: number | null; load: string } | null {
+  const name = nameOf(size);
+  if (!torchAvailable()) {
+    emit({
+      name,
+      impl: "pytorch",
+      unit: "s",
+      value: null,
+      note: `skipped: no ${PEER_SCRIPT} or no torch in ${PYTHON}`,
+    });
+    return null;
+  }
+  const startLoad = loadAverage();
+  const before = loadNote();
+  // Not childResult: the note below quotes the peer's RESULT line as printed.
+  const proc = runScript(PEER_SCRIPT, ["train", String(size)], {
+    command: PYTHON,
+    timeoutMs: 30 * 60 * 1000,
+  });
+  const line = proc.lines.find((l) => l.startsWith("RESULT "));
+  if (proc.status !== 0 || line === undefined) {
+    throw new Error(`pytorch train failed (status ${proc.status}): ${proc.stderr.slice(-800)}`);
+  }
+  const r = JSON.parse(line.slice(7)) as TorchTrain;
+  if (r.skipped === true || r.median_s === undefined) {
+    emit({
+      name,
+      impl: "pytorch",
+      unit: "s",
+      value: null,
+      note: `the peer skipped the step: ${line}`,
+    });
+    return null;
+  }
+  emit({
+    name,
+    impl: "pytorch",
+    unit: "s",
+    value: r.median_s,
+    note: `torch 1 warm-up (${r.warmup_s} s) + median of ${r.times_s?.length} (${r.times_s?.join(", ")} s), 2 threads; ${before}`,
+  });
+  emit({
+    name: `${name}.peak_rss`,
+    impl: "pytorch",
+    unit: "MiB",
+    value: r.peak_rss_mib ?? null,
+    note: "python process (peer script)",
+  });
+  return {
+    seconds: r.median_s,
+    rss: r.peak_rss_mib ?? null,
+    load: `${startLoad}→${loadAverage()}`,
+  };
+}
+
+function benchTrainStep(impls: Impl[], size: number, steps: number, stockSteps: number): void {
+  const name = nameOf(size);
+  let brats: { seconds: number; rss: number; load: string } | null = null;
+  let torch: { seconds: number; rss: number | null; load: string } | null = null;
   for (const impl of impls) {
     if (impl === "pytorch") {
-      if (!torchAvailable()) {
-        emit({
-          name: NAME,
-          impl,
-          unit: "s",
-          value: null,
-          note: `skipped: no ${PEER_SCRIPT} or no torch in ${PYTHON}`,
-        });
-        continue;
-      }
-      const torchStartLoad = loadAverage();
-      const before = loadNote();
-      // Not childResult: the note below quotes the peer's RESULT line as printed.
-      const proc = runScript(PEER_SCRIPT, ["train", String(SIZE)], {
-        command: PYTHON,
-        timeoutMs: 30 * 60 * 1000,
-      });
-      const line = proc.lines.find((l) => l.startsWith("RESULT "));
-      if (proc.status !== 0 || line === undefined) {
-        throw new Error(`pytorch train failed (status ${proc.status}): ${proc.stderr.slice(-800)}`);
-      }
-      const r = JSON.parse(line.slice(7)) as TorchTrain;
-      if (r.skipped === true || r.median_s === undefined) {
-        emit({
-          name: NAME,
-          impl,
-          unit: "s",
-          value: null,
-          note: `the peer skipped the step: ${line}`,
-        });
-        continue;
-      }
-      torchSeconds = r.median_s;
-      torchLoad = `${torchStartLoad}→${loadAverage()}`;
+      torch = benchTorchStep(size);
+      continue;
+    }
+    const warmup = isOurs(impl);
+    const n = warmup ? steps : stockSteps;
+    const startLoad = loadAverage();
+    const before = loadNote();
+    let r: ChildResult;
+    try {
+      r = spawnChild(impl, size, warmup, n);
+    } catch (error) {
+      // A step that does not fit (the wasm heap is 4 GiB at most) is reported, not fatal.
+      const reason = failureReason(error);
       emit({
-        name: NAME,
+        name,
         impl,
         unit: "s",
-        value: r.median_s,
-        note: `torch 1 warm-up (${r.warmup_s} s) + median of ${r.times_s?.length} (${r.times_s?.join(", ")} s), 2 threads; ${before}`,
-      });
-      emit({
-        name: `${NAME}.peak_rss`,
-        impl,
-        unit: "MiB",
-        value: r.peak_rss_mib ?? null,
-        note: "python process (peer script)",
+        value: null,
+        note: `n/a: the step failed at ${size}³: ${reason}`,
       });
       continue;
     }
-    const stock = impl !== "brats";
-    const warmup = !stock;
-    const n = stock ? stockSteps : steps;
-    const startLoad = loadAverage();
-    const before = loadNote();
-    const r = spawnChild(impl, warmup, n);
     const value = median(r.seconds);
-    if (impl === "brats") {
-      bratsSeconds = value;
-      bratsLoad = `${startLoad}→${loadAverage()}`;
-    }
+    if (impl === "brats")
+      brats = { seconds: value, rss: r.peakRssMiB, load: `${startLoad}→${loadAverage()}` };
     const finite = r.losses.every(Number.isFinite);
     const parts = [
+      r.engine,
       warmup
         ? `1 warm-up (${round(r.warmupSeconds!, 2)} s) + median of ${n} (${r.seconds.map((s) => round(s, 2)).join(", ")} s)`
         : `${n} step${n > 1 ? "s" : ""}, no warm-up: stock kernels are slow (${r.seconds.map((s) => round(s, 1)).join(", ")} s)`,
       `losses ${r.losses.map((l) => round(l, 4)).join(", ")}${finite ? "" : " (not finite)"}`,
-      r.fastConvCalls === null ? null : `${r.fastConvCalls} fast Conv3D kernel calls`,
       impl === "tfjs-wasm"
         ? "stock wasm Conv3DBackpropInputV2 returns wrong values in tfjs 4.22, so this step's gradients are wrong (time is still the stock kernels')"
         : null,
       before,
     ];
     emit({
-      name: NAME,
+      name,
       impl,
       unit: "s",
       value: round(value),
       note: parts.filter((p) => p !== null).join("; "),
     });
     emit({
-      name: `${NAME}.peak_rss`,
+      name: `${name}.peak_rss`,
       impl,
       unit: "MiB",
       value: round(r.peakRssMiB, 1),
-      note: "child process (Node + tfjs + model + step)",
+      note: "child process (Node + tfjs + model + step), VmHWM",
     });
   }
-  if (bratsSeconds !== null && torchSeconds !== null) {
+  if (brats !== null && torch !== null) {
     emit({
-      name: `${NAME}.vs_pytorch`,
+      name: `${name}.vs_pytorch`,
       impl: "brats",
       unit: "x",
-      value: round(bratsSeconds / torchSeconds, 2),
-      note: `brats step time / pytorch step time, same run (target: at most 8); load average during brats ${bratsLoad}, during pytorch ${torchLoad}`,
+      value: round(brats.seconds / torch.seconds, 2),
+      note: `brats step time / pytorch step time, same run (target: at most 1.2); load average during brats ${brats.load}, during pytorch ${torch.load}`,
     });
+    if (torch.rss !== null) {
+      emit({
+        name: `${name}.peak_rss.vs_pytorch`,
+        impl: "brats",
+        unit: "x",
+        value: round(brats.rss / torch.rss, 2),
+        note: "brats peak RSS / pytorch peak RSS, same run (target: at most 2)",
+      });
+    }
   }
-  return bratsSeconds;
 }
 
 const args = process.argv.slice(2);
 if (args[0] === "--child") {
-  await runChild(args[1] as TfImpl, args[2] === "1", Number(args[3]));
+  await runChild(args[1] as TfImpl, Number(args[2]), args[3] === "1", Number(args[4]));
 } else {
   const only = argValue(args, "--only");
-  const impls = (argValue(args, "--impls")?.split(",") as Impl[] | undefined) ?? ALL_IMPLS;
+  const impls = (argValue(args, "--impls")?.split(",") as Impl[] | undefined) ?? DEFAULT_IMPLS;
   for (const impl of impls) {
     if (!ALL_IMPLS.includes(impl))
       throw new Error(`unknown impl ${impl}; expected ${ALL_IMPLS.join(",")}`);
   }
-  const steps = Number(argValue(args, "--steps") ?? 3);
+  const steps = argValue(args, "--steps");
+  const sizes = (argValue(args, "--sizes") ?? "64,128").split(",").map(Number);
   const stockSteps = Number(argValue(args, "--stock-steps") ?? 1);
   if (only === undefined || only === "conv3d") {
     benchConv3d({ impls, onLine: emit });
   }
   if (only === undefined || only === "trainstep") {
-    benchTrainStep(impls, steps, stockSteps);
+    // Three timed steps at 64³; at 128³ one (each takes about 10 s even for PyTorch).
+    for (const size of sizes) {
+      benchTrainStep(impls, size, Number(steps ?? (size > 64 ? 1 : 3)), stockSteps);
+    }
   }
   if (only === undefined || only === "fullvolume") {
     const fvImpls = argValue(args, "--fv-impls")?.split(",") as FullVolumeImpl[] | undefined;

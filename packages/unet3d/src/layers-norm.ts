@@ -178,6 +178,56 @@ export interface BatchNormalization3DArgs extends LayerArgs {
  * PyTorch and TF's fused kernel) variance; inference uses the moving statistics. Weights, in
  * order: gamma, beta, moving_mean, moving_variance (as Keras).
  */
+/**
+ * Training-mode batch norm of [M, C] rows over axis 0 as one differentiable op with its own
+ * gradient: y = γ (x − μ) / √(σ² + ε) + β with the batch's μ, σ². Composed from tf.moments and
+ * tf.batchNorm, TF.js would keep x − μ, its square and its Tile-heavy batchNorm gradient's
+ * intermediates alive until the step's backward pass ends; here the forward keeps only y (and
+ * the saved x, μ, σ², γ), and the backward is the closed form
+ *   dβ = Σ dy,  dγ = Σ dy·x̂,  dx = γ/√(σ² + ε) · (dy − dβ/M − x̂·dγ/M),  x̂ = (x − μ)/√(σ² + ε).
+ * Returns y and the batch's μ and σ² (biased), which the caller disposes.
+ */
+export function batchNormTraining(
+  flat: tf.Tensor2D,
+  gamma: tf.Tensor | undefined,
+  beta: tf.Tensor | undefined,
+  epsilon: number,
+): { y: tf.Tensor2D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  const [rows, channels] = flat.shape;
+  let stats: [tf.Tensor1D, tf.Tensor1D] | null = null;
+  const op = tf.customGrad((x, g, b, save) => {
+    const xs = x as tf.Tensor2D;
+    const { mean, variance } = tf.moments(xs, 0);
+    stats = [tf.keep(mean.clone()) as tf.Tensor1D, tf.keep(variance.clone()) as tf.Tensor1D];
+    (save as tf.GradSaveFunc)([xs, mean, variance, g as tf.Tensor1D]);
+    const value = tf.batchNorm(xs, mean, variance, b as tf.Tensor1D, g as tf.Tensor1D, epsilon);
+    const gradFunc = (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): tf.Tensor[] =>
+      tf.tidy(() => {
+        const d = dy as tf.Tensor2D;
+        const [sx, sMean, sVar, sGamma] = saved as [
+          tf.Tensor2D,
+          tf.Tensor1D,
+          tf.Tensor1D,
+          tf.Tensor1D,
+        ];
+        const inv = tf.rsqrt(tf.add(sVar, epsilon));
+        const xhat = tf.mul(tf.sub(sx, sMean), inv);
+        const dBeta = tf.sum(d, 0);
+        const dGamma = tf.sum(tf.mul(d, xhat), 0);
+        const centred = tf.sub(tf.sub(d, tf.div(dBeta, rows)), tf.mul(xhat, tf.div(dGamma, rows)));
+        return [tf.mul(centred, tf.mul(sGamma, inv)), dGamma, dBeta];
+      });
+    return { value, gradFunc };
+  });
+  const g = gamma ?? tf.ones([channels]);
+  const b = beta ?? tf.zeros([channels]);
+  const y = op(flat, g, b) as tf.Tensor2D;
+  if (gamma === undefined) g.dispose();
+  if (beta === undefined) b.dispose();
+  const [mean, variance] = stats!;
+  return { y, mean, variance };
+}
+
 export class BatchNormalization3D extends tfl.layers.Layer {
   static readonly className = "BatchNormalization3D";
   readonly momentum: number;
@@ -253,14 +303,19 @@ export class BatchNormalization3D extends tfl.layers.Layer {
         );
         return tf.reshape(y, x.shape);
       }
-      const { mean, variance } = tf.moments(flat, 0);
-      const y = tf.batchNorm(flat, mean, variance, beta, gamma, this.epsilon);
+      const { y, mean, variance } = batchNormTraining(
+        flat as tf.Tensor2D,
+        gamma,
+        beta,
+        this.epsilon,
+      );
       tf.tidy(() => {
         const m = this.momentum;
         const unbiased = count > 1 ? tf.mul(variance, count / (count - 1)) : variance;
         movingMean.write(tf.add(tf.mul(movingMean.read(), m), tf.mul(mean, 1 - m)));
         movingVariance.write(tf.add(tf.mul(movingVariance.read(), m), tf.mul(unbiased, 1 - m)));
       });
+      tf.dispose([mean, variance]);
       return tf.reshape(y, x.shape);
     });
   }
