@@ -68,7 +68,7 @@ same settings are skipped, so a re-run after a crash only does what is missing.`
       type: "string",
       placeholder: "NAME",
       description:
-        "tfjs: auto, tensorflow-gpu, tensorflow, wasm, cpu; onnx: auto (= cpu), cpu, cuda (falls back to cpu when unavailable)",
+        "tfjs: auto, tensorflow-gpu, tensorflow, wasm (with the native oneDNN kernels where they load; BRATS_ONEDNN=0 turns them off), cpu; onnx: auto (= cpu), cpu, cuda (falls back to cpu when unavailable)",
       defaultText: "auto",
     },
     threads: {

@@ -131,7 +131,7 @@ export const CLI = defineCli({
     backend: {
       type: "string",
       placeholder: "NAME",
-      description: `TF.js backend: ${BACKENDS.join(", ")}`,
+      description: `TF.js backend: ${BACKENDS.join(", ")}; on wasm the native oneDNN kernels (@brats/tfjs-onednn) run where they load (BRATS_ONEDNN=0 turns them off)`,
       defaultText: d.backend,
     },
     lr: {
