@@ -107,7 +107,7 @@ export async function setupTfjsWith(
   for (const provider of providers) {
     if (!provider.backends.includes(report.name as BackendName)) continue;
     if (provider.native === true && opts.native === false) {
-      why.push(`${provider.label} not asked for`);
+      why.push(`${provider.label} off (native: false)`);
       continue;
     }
     try {
