@@ -29,7 +29,10 @@ void setup;
 const model = createUNet3D({ seed: 0 });
 const x = tf.randomNormal([1, size, size, size, 3], 0, 1, "float32", 1);
 const y = tf.tidy(() =>
-  tf.oneHot(tf.cast(tf.floor(tf.randomUniform([1, size, size, size], 0, 4, "float32", 2)), "int32"), 4),
+  tf.oneHot(
+    tf.cast(tf.floor(tf.randomUniform([1, size, size, size], 0, 4, "float32", 2)), "int32"),
+    4,
+  ),
 );
 const optimizer = tf.train.adam(1e-4);
 const variables = model.trainableWeights.map((w) => w.read() as Variable);
@@ -59,11 +62,16 @@ for (const k of info.kernels) {
 }
 const rows = [...byName].sort((a, b) => b[1].ms - a[1].ms);
 if (values.json) {
-  for (const [name, e] of rows) console.log(JSON.stringify({ kernel: name, calls: e.calls, ms: +e.ms.toFixed(1) }));
+  for (const [name, e] of rows)
+    console.log(JSON.stringify({ kernel: name, calls: e.calls, ms: +e.ms.toFixed(1) }));
 } else {
-  console.log(`step ${plainMs.toFixed(0)} ms unprofiled; kernels ${total.toFixed(0)} ms in ${info.kernels.length} calls`);
+  console.log(
+    `step ${plainMs.toFixed(0)} ms unprofiled; kernels ${total.toFixed(0)} ms in ${info.kernels.length} calls`,
+  );
   for (const [name, e] of rows) {
-    console.log(`${name.padEnd(28)} ${String(e.calls).padStart(5)} ${e.ms.toFixed(1).padStart(9)} ms ${((100 * e.ms) / total).toFixed(1).padStart(5)}%`);
+    console.log(
+      `${name.padEnd(28)} ${String(e.calls).padStart(5)} ${e.ms.toFixed(1).padStart(9)} ms ${((100 * e.ms) / total).toFixed(1).padStart(5)}%`,
+    );
   }
 }
 if (process.env.PROFILE_SHAPES) {
@@ -71,11 +79,12 @@ if (process.env.PROFILE_SHAPES) {
   const agg = new Map<string, { calls: number; ms: number }>();
   for (const k of info.kernels) {
     if (!want.has(k.name)) continue;
-    const key = `${k.name} ${JSON.stringify(k.inputShapes)} -> ${JSON.stringify(k.outputShapes)} ${JSON.stringify((k as {extraInfo?: string}).extraInfo ?? "")}`;
+    const key = `${k.name} ${JSON.stringify(k.inputShapes)} -> ${JSON.stringify(k.outputShapes)} ${JSON.stringify((k as { extraInfo?: string }).extraInfo ?? "")}`;
     const e = agg.get(key) ?? { calls: 0, ms: 0 };
     e.calls++;
     e.ms += typeof k.kernelTimeMs === "number" ? k.kernelTimeMs : 0;
     agg.set(key, e);
   }
-  for (const [key, e] of [...agg].sort((a, b) => b[1].ms - a[1].ms).slice(0, 40)) console.log(`${e.ms.toFixed(1).padStart(8)} ${e.calls} ${key}`);
+  for (const [key, e] of [...agg].sort((a, b) => b[1].ms - a[1].ms).slice(0, 40))
+    console.log(`${e.ms.toFixed(1).padStart(8)} ${e.calls} ${key}`);
 }
