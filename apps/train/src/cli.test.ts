@@ -220,7 +220,9 @@ describe("brats-train", () => {
       "--json",
     ];
     expect(await cli(argv, io), io.err).toBe(0);
-    expect(io.err).toContain("brats-train: tfjs backend: wasm + fast Conv3D kernels (asked for)\n");
+    expect(io.err).toMatch(
+      /^brats-train: tfjs backend: wasm (\+ onednn )?\+ fast Conv3D kernels \(asked for; (oneDNN \S+ on \d+ threads?|onednn unavailable: [^\n]+)\)$/m,
+    );
     expect(io.err).toMatch(/backend wasm; 2 training, 1 validation case/);
     // Not a terminal: the bar prints a plain line at the end of each epoch (kit's one style).
     expect(io.err).toMatch(
