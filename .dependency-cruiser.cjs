@@ -2,8 +2,7 @@
 // Run with `pnpm deps:check`. Paths are matched after resolution, so "@brats/train-app" is seen
 // as apps/train/src/index.ts (the "source" export condition) and an npm import as node_modules/...;
 // an import that cannot be resolved keeps its bare name, hence the `(^|/)` in the npm patterns.
-// Rules name folders (packages/<dir>), so packages that do not exist yet (conventions, kit, runs)
-// are covered as soon as their folder appears.
+// Rules name folders (packages/<dir>), so a package is covered as soon as its folder appears.
 
 /** Tests may reach across layers (infer's end-to-end tests train a model first). */
 const TEST = "\\.test\\.ts$|(^|/)test-utils\\.ts$|\\.testutil\\.ts$";
@@ -44,9 +43,11 @@ module.exports = {
       name: "leaf-packages-no-tfjs",
       severity: "error",
       comment:
-        "metrics, viz, nifti and conventions run without TF.js: no @brats/unet3d, no @tensorflow/*.",
+        "metrics, viz, nifti and conventions run without TF.js: no @brats/unet3d or @brats/tfjs-onednn, no @tensorflow/*.",
       from: { path: "^packages/(metrics|viz|nifti|conventions)/" },
-      to: { path: "^packages/unet3d/|(^|/)@brats/unet3d(/|$)|(^|/)@tensorflow/" },
+      to: {
+        path: "^packages/(unet3d|tfjs-onednn)/|(^|/)@brats/(unet3d|tfjs-onednn)(/|$)|(^|/)@tensorflow/",
+      },
     },
     {
       name: "conventions-imports-nothing",
@@ -64,6 +65,15 @@ module.exports = {
         "that published ones bundle it and list it in devDependencies only is a packaging check, not an import rule.)",
       from: { path: "^packages/kit/" },
       to: { path: "^(packages|apps)/", pathNot: "^packages/kit/" },
+    },
+    {
+      name: "onednn-imports-only-tfjs",
+      severity: "error",
+      comment:
+        "@brats/tfjs-onednn sits under unet3d and over TF.js: it imports no other @brats package or app " +
+        "(unet3d imports it, for the conv geometry and the native kernels).",
+      from: { path: "^packages/tfjs-onednn/" },
+      to: { path: "^(packages|apps)/|(^|/)@brats/", pathNot: "^packages/tfjs-onednn/" },
     },
     {
       name: "no-unresolvable",

@@ -117,6 +117,7 @@ describe("changesets: pending changesets and `changeset version` in a throwaway 
       "@brats/metrics",
       "@brats/nifti",
       "@brats/runs",
+      "@brats/tfjs-onednn",
       "@brats/unet3d",
       "@brats/viz",
     ]);

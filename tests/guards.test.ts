@@ -91,11 +91,13 @@ describe("dependency-cruiser (.dependency-cruiser.cjs)", () => {
       "conventions-imports-nothing: packages/conventions/src/index.ts -> path",
       "kit-is-plumbing: packages/kit/src/index.ts -> packages/nifti/src/index.ts",
       "leaf-packages-no-tfjs: packages/metrics/src/index.ts -> node_modules/@tensorflow/tfjs-core/index.js",
+      "leaf-packages-no-tfjs: packages/metrics/src/index.ts -> packages/tfjs-onednn/src/index.ts",
       "leaf-packages-no-tfjs: packages/viz/src/index.ts -> packages/unet3d/src/index.ts",
       "no-app-to-app: apps/infer/src/index.ts -> apps/train/src/index.ts",
       // load.ts -> patches.ts -> load.ts, closed by patches.ts' `import type`.
       "no-circular: packages/data/src/load.ts -> (cycle)",
       "no-package-to-app: packages/viz/src/index.ts -> apps/train/src/index.ts",
+      "onednn-imports-only-tfjs: packages/tfjs-onednn/src/index.ts -> packages/unet3d/src/index.ts",
     ]);
     expect(code).toBe(violations.length); // depcruise exits with the number of errors
   });

@@ -14,15 +14,29 @@ import { generatePhantom } from "../packages/data/src/index.js";
 
 const run = promisify(execFile);
 const repo = fileURLToPath(new URL("..", import.meta.url));
-const PUBLIC = ["conventions", "nifti", "data", "unet3d", "metrics", "viz", "runs"] as const;
+const PUBLIC = [
+  "conventions",
+  "nifti",
+  "data",
+  "tfjs-onednn",
+  "unet3d",
+  "metrics",
+  "viz",
+  "runs",
+] as const;
+/** What a package ships beside dist/: tfjs-onednn builds its addon at install from these. */
+const BUILT_AT_INSTALL: Partial<Record<(typeof PUBLIC)[number], RegExp>> = {
+  "tfjs-onednn": /^(binding\.gyp|src\/native\/[\w-]+\.(cc|h)|scripts\/build-native\.mjs)$/,
+};
 const EXAMPLES = ["nifti", "data", "metrics", "viz", "unet3d"] as const;
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-// What a user adds beside the tarballs: the TF.js peers for the cpu backend, onnxruntime-node for
-// ONNX inference, and @types/node to type-check Node code.
+// What a user adds beside the tarballs: the TF.js peers for the cpu and wasm backends, onnxruntime-node
+// for ONNX inference, and @types/node to type-check Node code.
 const PEERS = [
   "@tensorflow/tfjs-core@^4.22.0",
   "@tensorflow/tfjs-layers@^4.22.0",
   "@tensorflow/tfjs-backend-cpu@^4.22.0",
+  "@tensorflow/tfjs-backend-wasm@^4.22.0",
   "onnxruntime-node@^1.30.0",
   "@types/node@^20",
 ];
@@ -177,17 +191,27 @@ describe.skipIf(skipReason !== "")(
         ]) {
           expect(files, `${p} tarball`).toContain(required);
         }
+        const builtAtInstall = BUILT_AT_INSTALL[p];
+        const shipped = files.filter((f) => builtAtInstall?.test(f) === true);
+        if (builtAtInstall !== undefined) {
+          for (const required of ["binding.gyp", "scripts/build-native.mjs"]) {
+            expect(files, `${p} tarball`).toContain(required);
+          }
+          expect(shipped.filter((f) => f.startsWith("src/native/")).length).toBeGreaterThan(0);
+        }
         const unexpected = files.filter(
           (f) =>
             !/^dist\//.test(f) &&
             !/^bin\/[\w-]+\.js$/.test(f) &&
+            !shipped.includes(f) &&
             !["package.json", "README.md", "LICENSE"].includes(f),
         );
         // bin/ holds the CLIs' tiny entry files, which only load dist/.
         expect(unexpected, `${p}: files outside dist/ and bin/`).toEqual([]);
         const forbidden = files.filter(
           (f) =>
-            /(^|\/)(src|test|tests|bench|scripts|__golden__|test-fixtures)\//.test(f) ||
+            (!shipped.includes(f) &&
+              /(^|\/)(src|test|tests|bench|scripts|__golden__|test-fixtures)\//.test(f)) ||
             /\.(test|spec)\.[cm]?[jt]s$/.test(f) ||
             /\.(nii|nii\.gz|hdr|img|mgz|npy|npz|pt|pth|onnx)$/i.test(f) ||
             /brats(20|18|17)/i.test(f),
@@ -236,6 +260,14 @@ describe.skipIf(skipReason !== "")(
         unet3d: Record<string, unknown>;
         onnx: Record<string, unknown>;
         runs: Record<string, unknown>;
+        onednn: {
+          ok: boolean;
+          reason: string | null;
+          path: string | null;
+          kernels: string[];
+          nativeCalls: number;
+          maxAbsDiff: number;
+        };
       };
       for (const [name, file] of Object.entries(r.resolved)) {
         expect(file.startsWith(join(project, "node_modules")), `${name} → ${file}`).toBe(true);
@@ -324,6 +356,21 @@ describe.skipIf(skipReason !== "")(
         cardStatus: expect.stringMatching(/^Status: interrupted after 0 of 100 epochs/),
       });
       expect(r.runs.runMaxAbsDiff).toBeLessThan(1e-4);
+
+      // The tarball's install script built the addon here (CI has the toolchain); elsewhere it may
+      // say why not, and setupTfjs falls back to the fast wasm kernels.
+      if (r.onednn.ok || process.env.CI) {
+        expect(r.onednn).toMatchObject({
+          ok: true,
+          path: join(project, "node_modules/@brats/tfjs-onednn/build/Release/brats_onednn.node"),
+          kernels: ["onednn", "fast Conv3D kernels"],
+          nativeCalls: 1,
+        });
+      } else {
+        expect(r.onednn.reason).toMatch(/^(addon not built|libdnnl missing) \(/);
+        expect(r.onednn.kernels).toEqual(["fast Conv3D kernels"]);
+      }
+      expect(r.onednn.maxAbsDiff).toBeLessThan(1e-4);
     });
 
     it("installs the command-line tools with their bins", async () => {

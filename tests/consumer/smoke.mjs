@@ -12,6 +12,7 @@ import * as metrics from "@brats/metrics";
 import * as nifti from "@brats/nifti";
 import * as niftiOrientation from "@brats/nifti/orientation";
 import * as runs from "@brats/runs";
+import * as onednn from "@brats/tfjs-onednn";
 import * as unet3d from "@brats/unet3d";
 import * as viz from "@brats/viz";
 import * as vizCore from "@brats/viz/core";
@@ -30,6 +31,7 @@ result.resolved = Object.fromEntries(
     "@brats/viz/core",
     "@brats/unet3d",
     "@brats/runs",
+    "@brats/tfjs-onednn",
   ].map((name) => [name, fileURLToPath(import.meta.resolve(name))]),
 );
 
@@ -216,6 +218,34 @@ try {
   };
 } finally {
   await rm(runDir, { recursive: true, force: true });
+}
+
+// @brats/tfjs-onednn: the addon its install script built from the tarball, put in front of the wasm
+// kernels by setupTfjs; a Conv3D there agrees with the cpu backend.
+{
+  const load = onednn.loadAddon();
+  const xShape = [1, 6, 6, 6, 3];
+  const wShape = [3, 3, 3, 3, 4];
+  const xs = Float32Array.from({ length: 6 * 6 * 6 * 3 }, (_, i) => Math.sin(i / 3));
+  const ws = Float32Array.from({ length: 3 * 3 * 3 * 3 * 4 }, (_, i) => Math.cos(i / 7));
+  const conv = () => tf.conv3d(tf.tensor5d(xs, xShape), tf.tensor5d(ws, wShape), 1, "same");
+  const wasm = await unet3d.setupTfjs({ backend: "wasm" });
+  onednn.resetOnednnStats();
+  const onWasm = await conv().data();
+  const nativeCalls = onednn.getOnednnStats().Conv3D?.native ?? 0;
+  await tf.setBackend("cpu");
+  const onCpu = await conv().data();
+  let maxAbsDiff = 0;
+  for (let i = 0; i < onCpu.length; i++)
+    maxAbsDiff = Math.max(maxAbsDiff, Math.abs(onWasm[i] - onCpu[i]));
+  result.onednn = {
+    ok: load.ok,
+    reason: load.ok ? null : load.reason,
+    path: load.ok ? load.path : null,
+    kernels: wasm.kernels,
+    nativeCalls,
+    maxAbsDiff,
+  };
 }
 
 console.log(JSON.stringify(result));

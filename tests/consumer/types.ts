@@ -32,6 +32,8 @@ import type {
 import { createUNet3D } from "@brats/unet3d";
 import type { RunOnnxBytes, RunRecord, RunsErrorCode, TrainConfig } from "@brats/runs";
 import { DEFAULT_CONFIG, runMetadata } from "@brats/runs";
+import type { AddonLoad, KernelStats, OnednnErrorCode, OnednnInfo } from "@brats/tfjs-onednn";
+import { conv3dGeometry, registerOnednnKernels } from "@brats/tfjs-onednn";
 import type { LayersModel } from "@tensorflow/tfjs-layers";
 
 // `true` only when T is a real type; an unresolved import would make it `any` and this `false`.
@@ -73,7 +75,15 @@ export const resolved: [
   NotAny<RunRecord>,
   NotAny<RunsErrorCode>,
   NotAny<TrainConfig>,
+  NotAny<AddonLoad>,
+  NotAny<KernelStats>,
+  NotAny<OnednnErrorCode>,
+  NotAny<OnednnInfo>,
 ] = [
+  true,
+  true,
+  true,
+  true,
   true,
   true,
   true,
@@ -128,6 +138,8 @@ export const config: TrainConfig = { ...DEFAULT_CONFIG, data: "data", out: "run"
 export const windowSize: Promise<[number, number, number]> = runMetadata("run").then(
   (m) => m.windowSize,
 );
+export const onednn: () => OnednnInfo = () => registerOnednnKernels({ threads: 2 });
+export const outDepth: number = conv3dGeometry([1, 8, 8, 8, 2], [3, 3, 3, 2, 4], 1, "same").od;
 const plane: Plane = "axial";
 export { plane };
 
@@ -140,5 +152,7 @@ evaluateCase(phantom.seg, phantom.seg, phantom.shape, phantom.spacing, { convent
 runMetadata("run", { checkpoint: "first" });
 // @ts-expect-error a region that does not exist
 regionLabels("NCR");
+// @ts-expect-error threads is a number
+registerOnednnKernels({ threads: "all" });
 // @ts-expect-error a plane that does not exist
 export const badPlane: Plane = "oblique";

@@ -59,5 +59,10 @@ const build = spawnSync(process.execPath, args, { cwd: root, encoding: "utf8" })
 if (build.status !== 0) {
   const output = `${build.stdout ?? ""}${build.stderr ?? ""}`;
   const missingLib = /cannot find -ldnnl/.test(output);
-  fail(missingLib ? "libdnnl not found by the linker (apt-get install libdnnl-dev)" : "node-gyp rebuild failed", output);
+  fail(
+    missingLib
+      ? "libdnnl not found by the linker (apt-get install libdnnl-dev)"
+      : "node-gyp rebuild failed",
+    output,
+  );
 }

@@ -5,7 +5,7 @@
  */
 export { OnednnError } from "./errors.js";
 export type { OnednnErrorCode } from "./errors.js";
-export type { Conv3DGeometry, Conv3DPad } from "./geometry.js";
+export type { Conv3DGeometry, Conv3DPad, Shape5 } from "./geometry.js";
 export { conv3dGeometry, dilationsAreOne, isEmpty } from "./geometry.js";
 export { loadAddon } from "./native.js";
 export type { AddonLoad } from "./native.js";

@@ -1,4 +1,13 @@
 // setupTfjs: the backend chosen, the layers and the kernels registered for it, the one report line.
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  isOnednnRegistered,
+  loadAddon,
+  onednnInfo,
+  unregisterOnednnKernels,
+} from "@brats/tfjs-onednn";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { UNet3DError } from "./errors.js";
@@ -7,8 +16,28 @@ import { BRATS_LAYER_CLASSES } from "./layers.js";
 import { setupTfjs, setupTfjsWith, type KernelProvider } from "./setup.js";
 
 afterAll(() => {
+  // The native kernels fall back to the fast ones: take them out first.
+  unregisterOnednnKernels();
   unregisterFastConv3D();
 });
+
+// On wasm the native kernels go in front where the addon loads (always under CI, as in
+// @brats/tfjs-onednn's own tests); elsewhere the report says why they did not.
+const onednn = loadAddon();
+if (!onednn.ok && process.env.CI) {
+  throw new Error(`CI: the oneDNN addon must load here: ${onednn.reason}`);
+}
+const WASM_KERNELS = onednn.ok ? ["onednn", "fast Conv3D kernels"] : ["fast Conv3D kernels"];
+const WASM = `wasm${WASM_KERNELS.map((k) => ` + ${k}`).join("")}`;
+
+/** What the onednn provider adds to the reasons: oneDNN's version and threads, or why not. */
+function onednnWhy(): string {
+  if (!onednn.ok) return `onednn unavailable: ${onednn.reason}`;
+  const info = onednnInfo()!;
+  return `oneDNN ${info.onednn} on ${info.threads} thread${info.threads === 1 ? "" : "s"}`;
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 const registeredLayers = () => Object.keys(tf.serialization.SerializationMap.getMap().classNameMap);
 
@@ -52,13 +81,14 @@ describe("setupTfjs", () => {
     expect(isFastConv3DRegistered()).toBe(false);
   });
 
-  it("wasm: the fast Conv3D kernels replace the stock ones", async () => {
+  it("wasm: the native kernels, over the fast Conv3D ones, replace the stock ones", async () => {
     const stock = tf.getKernel("Conv3D", "wasm")?.kernelFunc;
     const setup = await setupTfjs({ backend: "wasm" });
     expect(tf.getBackend()).toBe("wasm");
-    expect(setup.kernels).toEqual(["fast Conv3D kernels"]);
-    expect(setup.line).toBe("tfjs backend: wasm + fast Conv3D kernels (asked for)");
+    expect(setup.kernels).toEqual(WASM_KERNELS);
+    expect(setup.line).toBe(`tfjs backend: ${WASM} (asked for; ${onednnWhy()})`);
     expect(isFastConv3DRegistered()).toBe(true);
+    expect(isOnednnRegistered()).toBe(onednn.ok);
     expect(tf.getKernel("Conv3D", "wasm")?.kernelFunc).not.toBe(stock);
     // It works: a 1×1×1 convolution of ones.
     const y = tf.conv3d(
@@ -81,29 +111,36 @@ describe("setupTfjs", () => {
     // Here neither tfjs-node package runs (absent, or present without its native addon).
     expect(setup.name).toBe("wasm");
     expect(lines).toEqual([setup.line]);
+    const skipped = "(not installed|failed to initialise: [^;]+)";
     expect(setup.line).toMatch(
-      /^tfjs backend: wasm \+ fast Conv3D kernels \(tensorflow-gpu (not installed|failed to initialise: [^;]+); tensorflow (not installed|failed to initialise: [^;]+)\)$/,
+      new RegExp(
+        `^${escapeRegExp(`tfjs backend: ${WASM} (`)}tensorflow-gpu ${skipped}; tensorflow ${skipped}` +
+          `${escapeRegExp(`; ${onednnWhy()})`)}$`,
+      ),
     );
   });
 
-  it.each<[string, { threads: number; backend: "wasm" | "cpu" }, string]>([
+  it.each<[string, { threads: number; backend: "wasm" | "cpu" }, () => string]>([
     [
-      "wasm under Node runs one thread whatever is asked",
+      "wasm under Node runs one thread whatever is asked (the native kernels run them)",
       { backend: "wasm", threads: 2 },
-      "tfjs backend: wasm + fast Conv3D kernels, 1 thread (asked for; 2 threads asked, wasm runs 1 here)",
+      () =>
+        `tfjs backend: ${WASM}, 1 thread (asked for; ${onednnWhy()}; 2 threads asked, wasm runs 1 here)`,
     ],
     [
       "one thread asked on wasm",
       { backend: "wasm", threads: 1 },
-      "tfjs backend: wasm + fast Conv3D kernels, 1 thread (asked for)",
+      () => `tfjs backend: ${WASM}, 1 thread (asked for; ${onednnWhy()})`,
     ],
     [
       "the cpu backend has no thread count",
       { backend: "cpu", threads: 4 },
-      "tfjs backend: cpu (asked for; the cpu backend runs one thread)",
+      () => "tfjs backend: cpu (asked for; the cpu backend runs one thread)",
     ],
   ])("threads: %s", async (_name, opts, line) => {
-    expect((await setupTfjs(opts)).line).toBe(line);
+    const setup = await setupTfjs(opts);
+    expect(setup.line).toBe(line());
+    if (opts.backend === "wasm" && onednn.ok) expect(onednnInfo()?.threads).toBe(opts.threads);
   });
 
   it.each<[string, Parameters<typeof setupTfjs>[0], string]>([
@@ -140,5 +177,86 @@ describe("kernel providers (where native kernels plug in)", () => {
     expect(setup.line).toBe(
       "tfjs backend: cpu (asked for; native kernels unavailable: no native addon here)",
     );
+  });
+
+  it("leaves native providers out with native: false, and says so", async () => {
+    const native = testProvider("native kernels", ["cpu"]);
+    native.provider.native = true;
+    const plain = testProvider("test kernels", ["cpu"]);
+    const setup = await setupTfjsWith({ backend: "cpu", native: false }, [
+      native.provider,
+      plain.provider,
+    ]);
+    expect(native.calls.count).toBe(0);
+    expect(plain.calls.count).toBe(1);
+    expect(setup.kernels).toEqual(["test kernels"]);
+    expect(setup.line).toBe(
+      "tfjs backend: cpu + test kernels (asked for; native kernels off (native: false))",
+    );
+  });
+});
+
+describe("setupTfjs in a fresh process (the addon loads once per process)", () => {
+  const packageDir = fileURLToPath(new URL("..", import.meta.url));
+  const here = (file: string) => JSON.stringify(new URL(file, import.meta.url).href);
+
+  /** setupTfjs on wasm in a child, then one Conv3D; what was registered and which kernel ran. */
+  function setupInChild(opts: { native?: boolean }, env: NodeJS.ProcessEnv) {
+    const script = `
+      import * as tf from "@tensorflow/tfjs-core";
+      import { isOnednnRegistered } from "@brats/tfjs-onednn";
+      import { setupTfjs } from ${here("./setup.ts")};
+      import { getFastConv3DStats, isFastConv3DRegistered } from ${here("./fast-conv3d/index.ts")};
+      const setup = await setupTfjs({ backend: "wasm", ...${JSON.stringify(opts)} });
+      await tf.conv3d(tf.ones([1, 4, 4, 4, 2]), tf.ones([3, 3, 3, 2, 3]), 1, "same").data();
+      console.log(JSON.stringify({
+        kernels: setup.kernels,
+        line: setup.line,
+        onednn: isOnednnRegistered(),
+        fastConv3D: isFastConv3DRegistered(),
+        fastCalls: getFastConv3DStats().fast.Conv3D,
+      }));
+    `;
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+    if (env.BRATS_ONEDNN === undefined) delete childEnv.BRATS_ONEDNN;
+    const child = spawnSync(
+      process.execPath,
+      ["--conditions=source", "--import", "tsx", "--input-type=module", "-e", script],
+      { cwd: packageDir, encoding: "utf8", env: childEnv, timeout: 60_000 },
+    );
+    expect(child.stderr).toBe("");
+    expect(child.status).toBe(0);
+    return JSON.parse(child.stdout) as {
+      kernels: string[];
+      line: string;
+      onednn: boolean;
+      fastConv3D: boolean;
+      fastCalls: number;
+    };
+  }
+
+  it("no addon (BRATS_ONEDNN_ADDON at a missing file): the wasm fast kernels, and why", () => {
+    const missing = join(packageDir, "no-such-dir", "brats_onednn.node");
+    const child = setupInChild({}, { BRATS_ONEDNN_ADDON: missing });
+    expect(child).toEqual({
+      kernels: ["fast Conv3D kernels"],
+      line:
+        "tfjs backend: wasm + fast Conv3D kernels (asked for; onednn unavailable: addon not built " +
+        `(no ${missing}; rebuild: pnpm --filter @brats/tfjs-onednn build:native))`,
+      onednn: false,
+      fastConv3D: true,
+      fastCalls: 1,
+    });
+  });
+
+  it("native: false: the wasm fast kernels alone, even where the addon loads", () => {
+    const child = setupInChild({ native: false }, {});
+    expect(child).toEqual({
+      kernels: ["fast Conv3D kernels"],
+      line: "tfjs backend: wasm + fast Conv3D kernels (asked for; onednn off (native: false))",
+      onednn: false,
+      fastConv3D: true,
+      fastCalls: 1,
+    });
   });
 });

@@ -50,7 +50,7 @@ export interface KernelProvider {
   native?: boolean;
   /**
    * Registers them; idempotent. Throws when they cannot run here: setup then keeps the stock
-   * kernels and the report says why. May return a detail for the report ("oneDNN 2.6.3, 2
+   * kernels and the report says why. May return a detail for the report ("oneDNN 2.6.3 on 2
    * threads").
    */
   register: (opts: { threads?: number }) => void | string | Promise<void | string>;
@@ -107,7 +107,7 @@ export async function setupTfjsWith(
   for (const provider of providers) {
     if (!provider.backends.includes(report.name as BackendName)) continue;
     if (provider.native === true && opts.native === false) {
-      why.push(`${provider.label} not asked for`);
+      why.push(`${provider.label} off (native: false)`);
       continue;
     }
     try {

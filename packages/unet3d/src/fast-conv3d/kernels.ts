@@ -15,8 +15,8 @@
  * dy, chunked over columns to bound memory; for stride 1 the columns run over the padded grid so
  * that every im2col row is one contiguous copy.
  */
+import type { Conv3DGeometry } from "@brats/tfjs-onednn";
 import type { TensorInfo } from "@tensorflow/tfjs-core";
-import type { Conv3DGeometry } from "./geometry.js";
 import { isPatchwise } from "./geometry.js";
 import type { IndexMap } from "./reshuffle.js";
 import {

@@ -2,6 +2,8 @@
  * Swaps the wasm backend's Conv3D kernels for the fast ones and back. Only the "wasm" entries of
  * TF.js's kernel registry are touched, so model code runs unchanged on every other backend.
  */
+import type { Conv3DPad } from "@brats/tfjs-onednn";
+import { conv3dGeometry, dilationsAreOne, isEmpty, isWasmBackendLike } from "@brats/tfjs-onednn";
 import {
   Conv3D,
   Conv3DBackpropFilterV2,
@@ -14,11 +16,9 @@ import {
 } from "@tensorflow/tfjs-core";
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
 import { UNet3DError } from "../errors.js";
-import type { Conv3DPad } from "./geometry.js";
-import { conv3dGeometry, dilationsAreOne, isEmpty } from "./geometry.js";
 import { conv3dBackpropFilter, conv3dBackpropInput, conv3dForward } from "./kernels.js";
 import { FAST_SLICE_KERNELS, fastSlice, fastSplitV } from "./slice.js";
-import { isWasmBackendLike, WasmWorkspace } from "./wasm.js";
+import { WasmWorkspace } from "./wasm.js";
 
 export interface FastConv3DOptions {
   /**

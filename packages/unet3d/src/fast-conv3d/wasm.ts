@@ -1,33 +1,12 @@
 /**
  * A thin, typed layer over the parts of tfjs-backend-wasm the fast Conv3D kernels use: tensors
  * on the wasm heap, the backend's own XNNPACK Conv2D and BatchMatMul kernels, and disposal of
- * every intermediate. Described structurally so that @tensorflow/tfjs-backend-wasm stays an
- * optional peer (this module never imports it).
+ * every intermediate. The backend is described structurally (WasmBackendLike of
+ * @brats/tfjs-onednn) so that @tensorflow/tfjs-backend-wasm stays an optional peer.
  */
+import type { WasmBackendLike } from "@brats/tfjs-onednn";
 import { getKernel } from "@tensorflow/tfjs-core";
-import type { DataType, KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
-
-/** The members of tfjs-backend-wasm's `BackendWasm` that this module relies on. */
-export interface WasmBackendLike {
-  wasm: { HEAPU8: Uint8Array };
-  makeOutput(shape: number[], dtype: DataType): TensorInfo;
-  disposeData(dataId: object, force?: boolean): boolean;
-  getMemoryOffset(dataId: object): number;
-}
-
-export function isWasmBackendLike(backend: unknown): backend is WasmBackendLike {
-  if (typeof backend !== "object" || backend === null) return false;
-  const b = backend as Partial<Record<keyof WasmBackendLike, unknown>>;
-  const wasm = b.wasm as { HEAPU8?: unknown } | undefined;
-  return (
-    typeof b.makeOutput === "function" &&
-    typeof b.disposeData === "function" &&
-    typeof b.getMemoryOffset === "function" &&
-    typeof wasm === "object" &&
-    wasm !== null &&
-    wasm.HEAPU8 instanceof Uint8Array
-  );
-}
+import type { KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
 
 /** Padding of one spatial dimension; both sides are >= 0 (negative pads become crops). */
 export interface Pad2 {
