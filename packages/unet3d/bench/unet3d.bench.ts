@@ -215,6 +215,9 @@ function benchTorchStep(
   };
 }
 
+/** Peak RSS (MiB) of each impl's step at each size measured so far in this run. */
+const peakBySize = new Map<string, number>();
+
 function benchTrainStep(impls: Impl[], size: number, steps: number, stockSteps: number): void {
   const name = nameOf(size);
   let brats: { seconds: number; rss: number; load: string } | null = null;
@@ -234,13 +237,14 @@ function benchTrainStep(impls: Impl[], size: number, steps: number, stockSteps: 
     } catch (error) {
       // A step that does not fit (the wasm heap is 4 GiB at most) is reported, not fatal.
       const reason = failureReason(error);
-      emit({
-        name,
-        impl,
-        unit: "s",
-        value: null,
-        note: `n/a: the step failed at ${size}³: ${reason}`,
-      });
+      const smaller = [...peakBySize].filter(([k]) => k.startsWith(`${impl}@`));
+      const seen = smaller.map(
+        ([k, v]) => `its ${k.split("@")[1]}³ step peaked at ${round(v, 0)} MiB`,
+      );
+      const heap = /Aborted\(\)|Cannot enlarge memory|out of memory/i.test(reason)
+        ? `out of wasm heap (tfjs-backend-wasm's heap is at most 4 GiB and every tensor of the step lives in it${seen.length > 0 ? `; ${seen.join(", ")}` : ""})`
+        : reason;
+      emit({ name, impl, unit: "s", value: null, note: `n/a at ${size}³: ${heap}` });
       continue;
     }
     const value = median(r.seconds);
