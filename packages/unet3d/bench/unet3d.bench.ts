@@ -237,11 +237,12 @@ function benchTrainStep(impls: Impl[], size: number, steps: number, stockSteps: 
     } catch (error) {
       // A step that does not fit (the wasm heap is 4 GiB at most) is reported, not fatal.
       const reason = failureReason(error);
+      const text = error instanceof Error ? error.message : String(error);
       const smaller = [...peakBySize].filter(([k]) => k.startsWith(`${impl}@`));
       const seen = smaller.map(
         ([k, v]) => `its ${k.split("@")[1]}³ step peaked at ${round(v, 0)} MiB`,
       );
-      const heap = /Aborted\(\)|Cannot enlarge memory|out of memory/i.test(reason)
+      const heap = /Aborted\(\)|Cannot enlarge memory|out of memory/i.test(text)
         ? `out of wasm heap (tfjs-backend-wasm's heap is at most 4 GiB and every tensor of the step lives in it${seen.length > 0 ? `; ${seen.join(", ")}` : ""})`
         : reason;
       emit({ name, impl, unit: "s", value: null, note: `n/a at ${size}³: ${heap}` });
