@@ -28,7 +28,6 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   argValue,
-  childResult,
   emit,
   loadAverage,
   loadNote,
@@ -119,13 +118,23 @@ async function runChild(impl: TfImpl, size: number, warmup: boolean, steps: numb
   reportResult(result);
 }
 
-function spawnChild(impl: TfImpl, size: number, warmup: boolean, steps: number): ChildResult {
-  return childResult<ChildResult>(
-    `${impl} child`,
+/** One impl's steps in a child process; on failure, the child's whole stderr (for the reason). */
+function spawnChild(
+  impl: TfImpl,
+  size: number,
+  warmup: boolean,
+  steps: number,
+): ChildResult | { failed: string } {
+  const run = runScript(
     THIS_FILE,
     ["--child", impl, String(size), warmup ? "1" : "0", String(steps)],
-    { timeoutMs: 60 * 60 * 1000 },
+    {
+      timeoutMs: 60 * 60 * 1000,
+    },
   );
+  const line = run.lines.find((l) => l.startsWith("RESULT "));
+  if (run.status !== 0 || line === undefined) return { failed: run.stderr };
+  return JSON.parse(line.slice("RESULT ".length)) as ChildResult;
 }
 
 interface TorchTrain {
@@ -144,8 +153,7 @@ function torchAvailable(): boolean {
 // Parent.
 
 /** The last meaningful line of a failed child's error, for an "n/a" note. */
-function failureReason(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
+function failureReason(text: string): string {
   const lines = text
     .split("\n")
     .map((l) => l.trim())
@@ -231,24 +239,20 @@ function benchTrainStep(impls: Impl[], size: number, steps: number, stockSteps: 
     const n = warmup ? steps : stockSteps;
     const startLoad = loadAverage();
     const before = loadNote();
-    let r: ChildResult;
-    try {
-      r = spawnChild(impl, size, warmup, n);
-    } catch (error) {
+    const r = spawnChild(impl, size, warmup, n);
+    if ("failed" in r) {
       // A step that does not fit (the wasm heap is 4 GiB at most) is reported, not fatal.
-      const reason = failureReason(error);
-      const text = error instanceof Error ? error.message : String(error);
-      const smaller = [...peakBySize].filter(([k]) => k.startsWith(`${impl}@`));
-      const seen = smaller.map(
-        ([k, v]) => `its ${k.split("@")[1]}³ step peaked at ${round(v, 0)} MiB`,
-      );
-      const heap = /Aborted\(\)|Cannot enlarge memory|out of memory/i.test(text)
+      const seen = [...peakBySize]
+        .filter(([k]) => k.startsWith(`${impl}@`))
+        .map(([k, v]) => `its ${k.split("@")[1]}³ step peaked at ${round(v, 0)} MiB`);
+      const note = /Aborted\(\)|Cannot enlarge memory|out of memory/i.test(r.failed)
         ? `out of wasm heap (tfjs-backend-wasm's heap is at most 4 GiB and every tensor of the step lives in it${seen.length > 0 ? `; ${seen.join(", ")}` : ""})`
-        : reason;
-      emit({ name, impl, unit: "s", value: null, note: `n/a at ${size}³: ${heap}` });
+        : failureReason(r.failed);
+      emit({ name, impl, unit: "s", value: null, note: `n/a at ${size}³: ${note}` });
       continue;
     }
     const value = median(r.seconds);
+    peakBySize.set(`${impl}@${size}`, r.peakRssMiB);
     if (impl === "brats")
       brats = { seconds: value, rss: r.peakRssMiB, load: `${startLoad}→${loadAverage()}` };
     const finite = r.losses.every(Number.isFinite);
