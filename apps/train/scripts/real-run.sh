@@ -29,7 +29,7 @@ ln -s "$(cd "$data/$val" && pwd)" "$out/val-input/$val"
 status=0
 timeout -s INT "${minutes}m" node apps/train/bin/brats-train.js --data "$data" --out "$out/run" \
   --val "$val" --backend wasm --steps-per-epoch 50 --val-every 1000 --seed 1 --workers 1 \
-  2> "$out/train.log" || status=$?
+  > "$out/train.out" 2> "$out/train.log" || status=$?
 # 124: the budget ran out (timeout's SIGINT), which is the expected end.
 if [ "$status" -ne 0 ] && [ "$status" -ne 124 ] && [ "$status" -ne 130 ]; then
   echo "real-run.sh: brats-train failed ($status); see $out/train.log" >&2
@@ -37,7 +37,7 @@ if [ "$status" -ne 0 ] && [ "$status" -ne 124 ] && [ "$status" -ne 130 ]; then
 fi
 steps=$(grep -c '"type":"step"' "$out/run/log.jsonl" || true)
 node apps/infer/bin/brats-infer.js --model "$out/run" --checkpoint last --input "$out/val-input" \
-  --out "$out/pred" --quiet 2> "$out/infer.log"
+  --out "$out/pred" --quiet > "$out/infer.out" 2> "$out/infer.log"
 node packages/metrics/bin/brats-eval.js --pred "$out/pred" --gt "$out/val-input" --json \
   > "$out/eval.json" 2> "$out/eval.log"
 echo "{\"engine\":\"$engine\",\"minutes\":$minutes,\"steps\":$steps,\"engineLine\":$(grep -m1 -o 'tfjs backend: [^"]*' "$out/train.log" | node -e 'process.stdin.on("data",d=>process.stdout.write(JSON.stringify(String(d).trim())))'),\"eval\":$(cat "$out/eval.json")}"
