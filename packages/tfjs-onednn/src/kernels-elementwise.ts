@@ -10,23 +10,7 @@ import { backend_util, util } from "@tensorflow/tfjs-core";
 import type { DataType, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
 import type { NativeKernelFunc } from "./kernels.js";
 import type { WasmBackendLike } from "./wasm-heap.js";
-import { heapBuffer } from "./wasm-heap.js";
-
-/** Runs `compute` on freshly allocated outputs; frees them if it throws. */
-function filling<T extends TensorInfo | TensorInfo[]>(
-  backend: WasmBackendLike,
-  outs: T,
-  compute: () => void,
-): T {
-  try {
-    compute();
-  } catch (error) {
-    const all: TensorInfo[] = Array.isArray(outs) ? outs : [outs];
-    for (const t of all) backend.disposeData(t.dataId);
-    throw error;
-  }
-  return outs;
-}
+import { fillOutputs, heapBuffer } from "./wasm-heap.js";
 
 /** Outputs smaller than this go to the displaced kernel. */
 export const MIN_NATIVE_ELEMENTS = 16384;
@@ -54,7 +38,7 @@ export function binaryKernel(op: NativeBinaryOp): NativeKernelFunc {
     const outShape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
     if (size(outShape) < MIN_NATIVE_ELEMENTS || outShape.length > 8) return null;
     const out = backend.makeOutput(outShape, op === "Equal" ? "bool" : "float32");
-    return filling(backend, out, () =>
+    return fillOutputs(backend, out, () =>
       addon.binary(
         BINARY_OPS[op],
         heapBuffer(backend),
@@ -77,7 +61,7 @@ export const tile: NativeKernelFunc = (addon, { x }, backend, attrs) => {
   if (bytes === null || size(outShape) < MIN_NATIVE_ELEMENTS || x.shape.length > 8) return null;
   if (size(x.shape) === 0) return null;
   const out = backend.makeOutput(outShape, x.dtype);
-  return filling(backend, out, () =>
+  return fillOutputs(backend, out, () =>
     addon.tile(heapBuffer(backend), offset(backend, x), offset(backend, out), x.shape, reps, bytes),
   );
 };
@@ -123,7 +107,7 @@ function reduceKernel(op: 0 | 1 | 2, axisAttr: "axis" | "reductionIndices"): Nat
     const outShape =
       attrs.keepDims === true ? backend_util.expandShapeToKeepDim(keptShape, axes) : keptShape;
     const out = backend.makeOutput(outShape, "float32");
-    return filling(backend, out, () =>
+    return fillOutputs(backend, out, () =>
       addon.reduce(
         op,
         heapBuffer(backend),
@@ -161,7 +145,7 @@ export const concat: NativeKernelFunc = (addon, inputs, backend, attrs) => {
   const outer = size(outShape.slice(0, axis));
   const widths = parts.map((t) => size(t.shape.slice(axis)) * bytes);
   const out = backend.makeOutput(outShape, dtype);
-  return filling(backend, out, () =>
+  return fillOutputs(backend, out, () =>
     addon.concat(
       heapBuffer(backend),
       parts.map((t) => offset(backend, t)),
@@ -185,7 +169,7 @@ export const splitV: NativeKernelFunc = (addon, { x }, backend, attrs) => {
     shape[axis] = s;
     return backend.makeOutput(shape, x.dtype);
   });
-  return filling(backend, outs, () =>
+  return fillOutputs(backend, outs, () =>
     addon.split(
       heapBuffer(backend),
       outs.map((t) => offset(backend, t)),
@@ -206,7 +190,7 @@ export const fusedBatchNorm: NativeKernelFunc = (addon, inputs, backend, attrs) 
   if (params.some((t) => t.dtype !== "float32" || size(t.shape) !== c)) return null;
   const eps = (attrs.varianceEpsilon as number | undefined) ?? 0.001;
   const out = backend.makeOutput([...x.shape], "float32");
-  return filling(backend, out, () =>
+  return fillOutputs(backend, out, () =>
     addon.batchNorm(
       heapBuffer(backend),
       offset(backend, x),

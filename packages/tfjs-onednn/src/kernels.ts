@@ -15,7 +15,7 @@ import {
 } from "./geometry.js";
 import type { OnednnAddon } from "./native.js";
 import type { WasmBackendLike } from "./wasm-heap.js";
-import { heapBuffer } from "./wasm-heap.js";
+import { fillOutputs, heapBuffer } from "./wasm-heap.js";
 
 export type NativeKernelFunc = (
   addon: OnednnAddon,
@@ -39,13 +39,9 @@ function withOutput(
   compute: (heap: ArrayBuffer, out: number) => void,
 ): TensorInfo {
   const out = backend.makeOutput(shape, "float32");
-  try {
-    compute(heapBuffer(backend), backend.getMemoryOffset(out.dataId));
-  } catch (error) {
-    backend.disposeData(out.dataId);
-    throw error;
-  }
-  return out;
+  return fillOutputs(backend, out, () =>
+    compute(heapBuffer(backend), backend.getMemoryOffset(out.dataId)),
+  );
 }
 
 function convCall(

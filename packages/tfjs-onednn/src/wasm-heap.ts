@@ -30,3 +30,22 @@ export function isWasmBackendLike(backend: unknown): backend is WasmBackendLike 
 export function heapBuffer(backend: WasmBackendLike): ArrayBuffer {
   return backend.wasm.HEAPU8.buffer as ArrayBuffer;
 }
+
+/**
+ * Runs `compute` on outputs a kernel has just allocated; frees them if it throws, so that a
+ * rejected native call leaves nothing behind on the heap before its fallback runs.
+ */
+export function fillOutputs<T extends TensorInfo | TensorInfo[]>(
+  backend: WasmBackendLike,
+  outs: T,
+  compute: () => void,
+): T {
+  try {
+    compute();
+  } catch (error) {
+    const all: TensorInfo[] = Array.isArray(outs) ? outs : [outs];
+    for (const t of all) backend.disposeData(t.dataId);
+    throw error;
+  }
+  return outs;
+}

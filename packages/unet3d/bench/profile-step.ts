@@ -6,7 +6,6 @@
  * "wasm" is the wasm backend with the fast Conv3D kernels; "native" adds the oneDNN kernels.
  */
 import { parseArgs } from "node:util";
-import type { Tensor, Variable } from "@tensorflow/tfjs-core";
 
 const { values } = parseArgs({
   options: {
@@ -18,32 +17,16 @@ const { values } = parseArgs({
 const size = Number(values.size);
 const tf = await import("@tensorflow/tfjs-core");
 const { setupTfjs } = await import("../src/setup.js");
-const { createUNet3D } = await import("../src/model.js");
-const { diceCELoss } = await import("../src/losses.js");
+const { referenceStep } = await import("./reference-step.js");
 const setup = await setupTfjs({
   backend: "wasm",
   native: values.engine === "native",
   log: (l) => process.stderr.write(`${l}\n`),
 });
 void setup;
-const model = createUNet3D({ seed: 0 });
-const x = tf.randomNormal([1, size, size, size, 3], 0, 1, "float32", 1);
-const y = tf.tidy(() =>
-  tf.oneHot(
-    tf.cast(tf.floor(tf.randomUniform([1, size, size, size], 0, 4, "float32", 2)), "int32"),
-    4,
-  ),
-);
-const optimizer = tf.train.adam(1e-4);
-const variables = model.trainableWeights.map((w) => w.read() as Variable);
+const run = await referenceStep(size);
 const step = async (): Promise<void> => {
-  const loss = optimizer.minimize(
-    () => diceCELoss(y, model.apply(x, { training: true }) as Tensor),
-    true,
-    variables,
-  )!;
-  await loss.data();
-  loss.dispose();
+  await run();
 };
 await step();
 const t0 = performance.now();

@@ -38,7 +38,6 @@ import {
   reportResult,
   runScript,
 } from "@brats/kit/bench";
-import type { Tensor, Variable } from "@tensorflow/tfjs-core";
 import { benchConv3d } from "./conv3d.bench.js";
 import { benchFullVolume, FULL_VOLUME_IMPLS, type FullVolumeImpl } from "./fullvolume.bench.js";
 
@@ -67,11 +66,9 @@ const round = (v: number, digits = 3): number => Number(v.toFixed(digits));
 // Child: one impl's training steps.
 
 async function runChild(impl: TfImpl, size: number, warmup: boolean, steps: number): Promise<void> {
-  const tf = await import("@tensorflow/tfjs-core");
   const { selectBackend } = await import("../src/backend.js");
   const { registerBratsLayers } = await import("../src/register.js");
-  const { createUNet3D } = await import("../src/model.js");
-  const { diceCELoss } = await import("../src/losses.js");
+  const { referenceStep } = await import("./reference-step.js");
   let engine: string | null = null;
   if (isOurs(impl)) {
     const { setupTfjs } = await import("../src/setup.js");
@@ -81,28 +78,12 @@ async function runChild(impl: TfImpl, size: number, warmup: boolean, steps: numb
     await selectBackend(impl === "tfjs-cpu" ? "cpu" : "wasm");
     registerBratsLayers();
   }
-  const model = createUNet3D({ seed: 0 });
-  const x = tf.randomNormal([1, size, size, size, 3], 0, 1, "float32", 1);
-  // Random labels 0..3 as one-hot, like the peer's torch.randint target.
-  const y = tf.tidy(() =>
-    tf.oneHot(
-      tf.cast(tf.floor(tf.randomUniform([1, size, size, size], 0, 4, "float32", 2)), "int32"),
-      4,
-    ),
-  );
-  const optimizer = tf.train.adam(1e-4);
-  const variables = model.trainableWeights.map((w) => w.read() as Variable);
+  const run = await referenceStep(size);
   const losses: number[] = [];
   const step = async (): Promise<number> => {
     const t0 = performance.now();
-    const loss = optimizer.minimize(
-      () => diceCELoss(y, model.apply(x, { training: true }) as Tensor),
-      true,
-      variables,
-    )!;
     // Reading the loss waits for the step; the weight updates were issued before it.
-    losses.push((await loss.data())[0]!);
-    loss.dispose();
+    losses.push(await run());
     return (performance.now() - t0) / 1000;
   };
   const warmupSeconds = warmup ? await step() : null;
