@@ -7,7 +7,8 @@
         "src/native/conv.cc",
         "src/native/pool.cc",
         "src/native/elementwise.cc",
-        "src/native/reduce.cc"
+        "src/native/reduce.cc",
+        "src/native/unary.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],

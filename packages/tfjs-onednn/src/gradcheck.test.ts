@@ -8,14 +8,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
+import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
-import {
-  getOnednnStats,
-  registerOnednnKernels,
-  resetOnednnStats,
-  unregisterOnednnKernels,
-} from "./index.js";
-import { nativeAvailable, sizeOf, values } from "./testutil.js";
+import { getOnednnStats, resetOnednnStats, unregisterOnednnKernels } from "./index.js";
+import { ENGINES, nativeAvailable, sizeOf, values, useEngine } from "./testutil.js";
 
 type Shape5 = [number, number, number, number, number];
 const H = 1e-2;
@@ -43,11 +39,8 @@ function worstError(
   return diff / scale;
 }
 
-describe.runIf(run)("native gradients against finite differences", () => {
-  beforeAll(async () => {
-    await tf.setBackend("wasm");
-    registerOnednnKernels();
-  });
+describe.runIf(run).each(ENGINES)("native gradients on %s against finite differences", (engine) => {
+  beforeAll(() => useEngine(engine));
   afterAll(() => unregisterOnednnKernels());
 
   it.each([

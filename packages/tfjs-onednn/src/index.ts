@@ -1,7 +1,8 @@
 /**
- * @brats/tfjs-onednn: native oneDNN kernels for the TF.js wasm backend. They compute in place on
- * the wasm heap on every core; `registerOnednnKernels()` puts them in front of the wasm kernels,
- * and whatever they do not cover falls back to those. Importing registers nothing.
+ * @brats/tfjs-onednn: native oneDNN kernels for the TF.js wasm and cpu backends. They compute in
+ * place where the backend keeps its tensors (the wasm heap, or the cpu backend's typed arrays) on
+ * every core; `registerOnednnKernels()` puts them in front of a backend's kernels, and whatever
+ * they do not cover falls back to those. Importing registers nothing.
  */
 export { OnednnError } from "./errors.js";
 export type { OnednnErrorCode } from "./errors.js";
@@ -18,6 +19,6 @@ export {
   resetOnednnStats,
   unregisterOnednnKernels,
 } from "./register.js";
-export type { KernelStats, OnednnInfo, RegisterOnednnOptions } from "./register.js";
+export type { KernelStats, OnednnBackend, OnednnInfo, RegisterOnednnOptions } from "./register.js";
 export { isWasmBackendLike } from "./wasm-heap.js";
 export type { WasmBackendLike } from "./wasm-heap.js";

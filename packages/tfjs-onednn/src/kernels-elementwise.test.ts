@@ -8,14 +8,17 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
-import {
-  getOnednnStats,
-  registerOnednnKernels,
-  resetOnednnStats,
-  unregisterOnednnKernels,
-} from "./index.js";
+import { getOnednnStats, resetOnednnStats, unregisterOnednnKernels } from "./index.js";
 import { reductionView } from "./kernels-elementwise.js";
-import { nativeAvailable, relErr, sizeOf, values } from "./testutil.js";
+import {
+  ENGINES,
+  nativeAvailable,
+  onStockCpu,
+  relErr,
+  sizeOf,
+  values,
+  useEngine,
+} from "./testutil.js";
 
 const TOLERANCE = 1e-5;
 const run = nativeAvailable();
@@ -149,43 +152,41 @@ function outputs(f: () => tf.Tensor | tf.Tensor[]): Float32Array[] {
   });
 }
 
-describe.runIf(run)("native element-wise kernels against the cpu backend", () => {
-  beforeAll(async () => {
-    await tf.setBackend("wasm");
-    registerOnednnKernels();
-  });
-  afterAll(() => unregisterOnednnKernels());
+describe.runIf(run).each(ENGINES)(
+  "native element-wise kernels on %s against the stock cpu kernels",
+  (engine) => {
+    beforeAll(() => useEngine(engine));
+    afterAll(() => unregisterOnednnKernels());
 
-  it.each(CASES)("$name", async ({ kernel, f }) => {
-    resetOnednnStats();
-    const ours = outputs(f);
-    const s = getOnednnStats()[kernel];
-    expect(s?.native ?? 0, `${kernel}: ${s?.lastFallback}`).toBeGreaterThan(0);
-    await tf.setBackend("cpu");
-    const ref = outputs(f);
-    await tf.setBackend("wasm");
-    expect(ours.length).toBe(ref.length);
-    ours.forEach((o, i) => expect(relErr(o, ref[i]!)).toBeLessThan(TOLERANCE));
-  });
+    it.each(CASES)("$name", async ({ kernel, f }) => {
+      resetOnednnStats();
+      const ours = outputs(f);
+      const s = getOnednnStats()[kernel];
+      expect(s?.native ?? 0, `${kernel}: ${s?.lastFallback}`).toBeGreaterThan(0);
+      const ref = await onStockCpu(engine, () => outputs(f));
+      expect(ours.length).toBe(ref.length);
+      ours.forEach((o, i) => expect(relErr(o, ref[i]!)).toBeLessThan(TOLERANCE));
+    });
 
-  it("Identity shares the buffer instead of copying, and disposal stays balanced", () => {
-    const before = tf.memory().numTensors;
-    const x = t(BIG, 1);
-    const y = tf.clone(x);
-    expect(Array.from(y.dataSync())).toEqual(Array.from(x.dataSync()));
-    x.dispose();
-    expect(y.dataSync()[5]).toBeCloseTo(values(sizeOf(BIG), 1)[5]!, 6);
-    y.dispose();
-    expect(tf.memory().numTensors).toBe(before);
-  });
+    it("Identity shares the buffer instead of copying, and disposal stays balanced", () => {
+      const before = tf.memory().numTensors;
+      const x = t(BIG, 1);
+      const y = tf.clone(x);
+      expect(Array.from(y.dataSync())).toEqual(Array.from(x.dataSync()));
+      x.dispose();
+      expect(y.dataSync()[5]).toBeCloseTo(values(sizeOf(BIG), 1)[5]!, 6);
+      y.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    });
 
-  it("small tensors stay on the displaced kernels", () => {
-    resetOnednnStats();
-    tf.tidy(() => tf.add(t([4, 4], 1), t([4, 4], 2)).dataSync());
-    expect(getOnednnStats().Add?.native ?? 0).toBe(0);
-    expect(getOnednnStats().Add?.fallback).toBe(1);
-  });
-});
+    it("small tensors stay on the displaced kernels", () => {
+      resetOnednnStats();
+      tf.tidy(() => tf.add(t([4, 4], 1), t([4, 4], 2)).dataSync());
+      expect(getOnednnStats().Add?.native ?? 0).toBe(0);
+      expect(getOnednnStats().Add?.fallback).toBe(1);
+    });
+  },
+);
 
 describe("reductionView", () => {
   it.each([

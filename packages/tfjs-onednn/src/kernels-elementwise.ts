@@ -1,5 +1,5 @@
 /**
- * Element-wise, reduction and copy kernels of a training step on the wasm heap: the broadcasting
+ * Element-wise, reduction and copy kernels of a training step: the broadcasting
  * binary ops, Tile (the batch-norm gradient tiles per-channel values over every voxel, which
  * the stock wasm kernel does one element at a time), Sum/Mean/Max over a contiguous block of
  * axes, Concat/SplitV, FusedBatchNorm, and Identity without a copy. Tensors under
@@ -9,8 +9,7 @@
 import { backend_util, util } from "@tensorflow/tfjs-core";
 import type { DataType, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
 import type { NativeKernelFunc } from "./kernels.js";
-import type { WasmBackendLike } from "./wasm-heap.js";
-import { fillOutputs, heapBuffer } from "./wasm-heap.js";
+import { fillOutputs } from "./memory.js";
 
 /** Outputs smaller than this go to the displaced kernel. */
 export const MIN_NATIVE_ELEMENTS = 16384;
@@ -23,28 +22,33 @@ const BINARY_OPS = {
   Equal: 4,
   Maximum: 5,
   SquaredDifference: 6,
+  Greater: 7,
+  GreaterEqual: 8,
+  Less: 9,
+  LessEqual: 10,
 } as const;
 export type NativeBinaryOp = keyof typeof BINARY_OPS;
 
 const size = (shape: readonly number[]): number => util.sizeFromShape(shape as number[]);
-const offset = (backend: WasmBackendLike, t: TensorInfo): number =>
-  backend.getMemoryOffset(t.dataId);
 const bytesOf = (dtype: DataType): number | null =>
   dtype === "float32" || dtype === "int32" ? 4 : dtype === "bool" ? 1 : null;
 
 export function binaryKernel(op: NativeBinaryOp): NativeKernelFunc {
-  return (addon, { a, b }, backend) => {
+  return (addon, { a, b }, memory) => {
     if (a == null || b == null || a.dtype !== "float32" || b.dtype !== "float32") return null;
     const outShape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
     if (size(outShape) < MIN_NATIVE_ELEMENTS || outShape.length > 8) return null;
-    const out = backend.makeOutput(outShape, op === "Equal" ? "bool" : "float32");
-    return fillOutputs(backend, out, () =>
+    const out = memory.makeOutput(
+      outShape,
+      BINARY_OPS[op] >= 7 || op === "Equal" ? "bool" : "float32",
+    );
+    return fillOutputs(memory, out, () =>
       addon.binary(
         BINARY_OPS[op],
-        heapBuffer(backend),
-        offset(backend, a),
-        offset(backend, b),
-        offset(backend, out),
+        memory.heap(),
+        memory.ref(a),
+        memory.ref(b),
+        memory.ref(out),
         a.shape,
         b.shape,
         outShape,
@@ -53,16 +57,16 @@ export function binaryKernel(op: NativeBinaryOp): NativeKernelFunc {
   };
 }
 
-export const tile: NativeKernelFunc = (addon, { x }, backend, attrs) => {
+export const tile: NativeKernelFunc = (addon, { x }, memory, attrs) => {
   const reps = attrs.reps as number[];
   if (x == null || !Array.isArray(reps) || reps.length !== x.shape.length) return null;
   const bytes = bytesOf(x.dtype);
   const outShape = x.shape.map((d, i) => d * reps[i]!);
   if (bytes === null || size(outShape) < MIN_NATIVE_ELEMENTS || x.shape.length > 8) return null;
   if (size(x.shape) === 0) return null;
-  const out = backend.makeOutput(outShape, x.dtype);
-  return fillOutputs(backend, out, () =>
-    addon.tile(heapBuffer(backend), offset(backend, x), offset(backend, out), x.shape, reps, bytes),
+  const out = memory.makeOutput(outShape, x.dtype);
+  return fillOutputs(memory, out, () =>
+    addon.tile(memory.heap(), memory.ref(x), memory.ref(out), x.shape, reps, bytes),
   );
 };
 
@@ -98,7 +102,7 @@ export function reductionView(
 
 /** Sum and Mean name their axes `axis`; Max names them `reductionIndices`. */
 function reduceKernel(op: 0 | 1 | 2, axisAttr: "axis" | "reductionIndices"): NativeKernelFunc {
-  return (addon, { x }, backend, attrs: NamedAttrMap) => {
+  return (addon, { x }, memory, attrs: NamedAttrMap) => {
     if (x == null || x.dtype !== "float32" || size(x.shape) < MIN_NATIVE_ELEMENTS) return null;
     const axes = util.parseAxisParam(attrs[axisAttr] as number | number[], x.shape);
     const view = reductionView(x.shape, axes);
@@ -106,13 +110,13 @@ function reduceKernel(op: 0 | 1 | 2, axisAttr: "axis" | "reductionIndices"): Nat
     const [keptShape] = backend_util.computeOutAndReduceShapes(x.shape, axes);
     const outShape =
       attrs.keepDims === true ? backend_util.expandShapeToKeepDim(keptShape, axes) : keptShape;
-    const out = backend.makeOutput(outShape, "float32");
-    return fillOutputs(backend, out, () =>
+    const out = memory.makeOutput(outShape, "float32");
+    return fillOutputs(memory, out, () =>
       addon.reduce(
         op,
-        heapBuffer(backend),
-        offset(backend, x),
-        offset(backend, out),
+        memory.heap(),
+        memory.ref(x),
+        memory.ref(out),
         view.outer,
         view.mid,
         view.inner,
@@ -126,7 +130,7 @@ export const mean = reduceKernel(1, "axis");
 export const max = reduceKernel(2, "reductionIndices");
 
 /** Concat's inputs arrive as an array (inputs: TensorInfo[]); registerOnednnKernels passes it. */
-export const concat: NativeKernelFunc = (addon, inputs, backend, attrs) => {
+export const concat: NativeKernelFunc = (addon, inputs, memory, attrs) => {
   const all = Object.values(inputs).filter((t): t is TensorInfo => t != null);
   if (all.length === 0) return null;
   const dtype = all[0]!.dtype;
@@ -144,19 +148,19 @@ export const concat: NativeKernelFunc = (addon, inputs, backend, attrs) => {
     return null;
   const outer = size(outShape.slice(0, axis));
   const widths = parts.map((t) => size(t.shape.slice(axis)) * bytes);
-  const out = backend.makeOutput(outShape, dtype);
-  return fillOutputs(backend, out, () =>
+  const out = memory.makeOutput(outShape, dtype);
+  return fillOutputs(memory, out, () =>
     addon.concat(
-      heapBuffer(backend),
-      parts.map((t) => offset(backend, t)),
-      offset(backend, out),
+      memory.heap(),
+      parts.map((t) => memory.ref(t)),
+      memory.ref(out),
       outer,
       widths,
     ),
   );
 };
 
-export const splitV: NativeKernelFunc = (addon, { x }, backend, attrs) => {
+export const splitV: NativeKernelFunc = (addon, { x }, memory, attrs) => {
   if (x == null) return null;
   const bytes = bytesOf(x.dtype);
   if (bytes === null || size(x.shape) < MIN_NATIVE_ELEMENTS) return null;
@@ -167,20 +171,20 @@ export const splitV: NativeKernelFunc = (addon, { x }, backend, attrs) => {
   const outs = sizes.map((s) => {
     const shape = [...x.shape];
     shape[axis] = s;
-    return backend.makeOutput(shape, x.dtype);
+    return memory.makeOutput(shape, x.dtype);
   });
-  return fillOutputs(backend, outs, () =>
+  return fillOutputs(memory, outs, () =>
     addon.split(
-      heapBuffer(backend),
-      outs.map((t) => offset(backend, t)),
-      offset(backend, x),
+      memory.heap(),
+      outs.map((t) => memory.ref(t)),
+      memory.ref(x),
       outer,
       sizes.map((s) => s * inner * bytes),
     ),
   );
 };
 
-export const fusedBatchNorm: NativeKernelFunc = (addon, inputs, backend, attrs) => {
+export const fusedBatchNorm: NativeKernelFunc = (addon, inputs, memory, attrs) => {
   const { x, mean: m, variance, offset: off, scale } = inputs;
   if (x == null || m == null || variance == null || x.dtype !== "float32") return null;
   const count = size(x.shape);
@@ -189,16 +193,16 @@ export const fusedBatchNorm: NativeKernelFunc = (addon, inputs, backend, attrs) 
   const params = [m, variance, off, scale].filter((t): t is TensorInfo => t != null);
   if (params.some((t) => t.dtype !== "float32" || size(t.shape) !== c)) return null;
   const eps = (attrs.varianceEpsilon as number | undefined) ?? 0.001;
-  const out = backend.makeOutput([...x.shape], "float32");
-  return fillOutputs(backend, out, () =>
+  const out = memory.makeOutput([...x.shape], "float32");
+  return fillOutputs(memory, out, () =>
     addon.batchNorm(
-      heapBuffer(backend),
-      offset(backend, x),
-      offset(backend, m),
-      offset(backend, variance),
-      off == null ? -1 : offset(backend, off),
-      scale == null ? -1 : offset(backend, scale),
-      offset(backend, out),
+      memory.heap(),
+      memory.ref(x),
+      memory.ref(m),
+      memory.ref(variance),
+      off == null ? -1 : memory.ref(off),
+      scale == null ? -1 : memory.ref(scale),
+      memory.ref(out),
       count,
       c,
       eps,
@@ -207,9 +211,7 @@ export const fusedBatchNorm: NativeKernelFunc = (addon, inputs, backend, attrs) 
 };
 
 /** Identity shares x's buffer (as Reshape does) instead of copying it. */
-export const identity: NativeKernelFunc = (_addon, { x }, backend) => {
-  const withRef = backend as WasmBackendLike & { incRef?: (dataId: object) => void };
-  if (x == null || x.dtype === "string" || typeof withRef.incRef !== "function") return null;
-  withRef.incRef(x.dataId);
-  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+export const identity: NativeKernelFunc = (_addon, { x }, memory) => {
+  if (x == null || x.dtype === "string") return null;
+  return memory.share(x);
 };

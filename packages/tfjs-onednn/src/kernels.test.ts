@@ -9,13 +9,16 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
+import { getOnednnStats, resetOnednnStats, unregisterOnednnKernels } from "./index.js";
 import {
-  getOnednnStats,
-  registerOnednnKernels,
-  resetOnednnStats,
-  unregisterOnednnKernels,
-} from "./index.js";
-import { nativeAvailable, relErr, sizeOf, values } from "./testutil.js";
+  ENGINES,
+  nativeAvailable,
+  onStockCpu,
+  relErr,
+  sizeOf,
+  useEngine,
+  values,
+} from "./testutil.js";
 
 type Shape5 = [number, number, number, number, number];
 type Pad = "same" | "valid";
@@ -155,82 +158,74 @@ function poolForwardBackward(c: PoolCase): {
   });
 }
 
-describe.runIf(run)("native kernels against the cpu backend", () => {
-  beforeAll(async () => {
-    await tf.setBackend("wasm");
-    registerOnednnKernels();
-  });
-  afterAll(() => unregisterOnednnKernels());
+describe.runIf(run).each(ENGINES)(
+  "native kernels on %s against the stock cpu kernels",
+  (engine) => {
+    beforeAll(() => useEngine(engine));
+    afterAll(() => unregisterOnednnKernels());
+    const onCpu = <T>(f: () => T): Promise<T> => onStockCpu(engine, f);
 
-  async function onCpu<T>(f: () => T): Promise<T> {
-    await tf.setBackend("cpu");
-    try {
-      return f();
-    } finally {
-      await tf.setBackend("wasm");
-    }
-  }
+    it.each(CONV_CASES)("Conv3D x=$x filter=$filter strides=$strides $pad", async (c) => {
+      resetOnednnStats();
+      const ours = convForwardBackward(c);
+      const stats = getOnednnStats();
+      for (const name of ["Conv3D", "Conv3DBackpropInputV2", "Conv3DBackpropFilterV2"]) {
+        expect(stats[name]?.fallback ?? 0, `${name}: ${stats[name]?.lastFallback}`).toBe(0);
+        expect(stats[name]?.native ?? 0).toBeGreaterThan(0);
+      }
+      const ref = await onCpu(() => convForwardBackward(c));
+      expect(relErr(ours.y, ref.y)).toBeLessThan(TOLERANCE);
+      expect(relErr(ours.dx, ref.dx)).toBeLessThan(TOLERANCE);
+      expect(relErr(ours.dw, ref.dw)).toBeLessThan(TOLERANCE);
+    });
 
-  it.each(CONV_CASES)("Conv3D x=$x filter=$filter strides=$strides $pad", async (c) => {
-    resetOnednnStats();
-    const ours = convForwardBackward(c);
-    const stats = getOnednnStats();
-    for (const name of ["Conv3D", "Conv3DBackpropInputV2", "Conv3DBackpropFilterV2"]) {
-      expect(stats[name]?.fallback ?? 0, `${name}: ${stats[name]?.lastFallback}`).toBe(0);
-      expect(stats[name]?.native ?? 0).toBeGreaterThan(0);
-    }
-    const ref = await onCpu(() => convForwardBackward(c));
-    expect(relErr(ours.y, ref.y)).toBeLessThan(TOLERANCE);
-    expect(relErr(ours.dx, ref.dx)).toBeLessThan(TOLERANCE);
-    expect(relErr(ours.dw, ref.dw)).toBeLessThan(TOLERANCE);
-  });
+    it.each(POOL_CASES)("MaxPool3D x=$x size=$size strides=$strides $pad", async (c) => {
+      resetOnednnStats();
+      const ours = poolForwardBackward(c);
+      const stats = getOnednnStats();
+      for (const name of ["MaxPool3D", "MaxPool3DGrad"]) {
+        expect(stats[name]?.fallback ?? 0, `${name}: ${stats[name]?.lastFallback}`).toBe(0);
+        expect(stats[name]?.native ?? 0).toBeGreaterThan(0);
+      }
+      const ref = await onCpu(() => poolForwardBackward(c));
+      expect(relErr(ours.y, ref.y)).toBeLessThan(TOLERANCE);
+      expect(relErr(ours.dx, ref.dx)).toBeLessThan(TOLERANCE);
+    });
 
-  it.each(POOL_CASES)("MaxPool3D x=$x size=$size strides=$strides $pad", async (c) => {
-    resetOnednnStats();
-    const ours = poolForwardBackward(c);
-    const stats = getOnednnStats();
-    for (const name of ["MaxPool3D", "MaxPool3DGrad"]) {
-      expect(stats[name]?.fallback ?? 0, `${name}: ${stats[name]?.lastFallback}`).toBe(0);
-      expect(stats[name]?.native ?? 0).toBeGreaterThan(0);
-    }
-    const ref = await onCpu(() => poolForwardBackward(c));
-    expect(relErr(ours.y, ref.y)).toBeLessThan(TOLERANCE);
-    expect(relErr(ours.dx, ref.dx)).toBeLessThan(TOLERANCE);
-  });
+    it("MaxPool3DGrad with a non-cubic window matches the definition", () => {
+      const ours = poolForwardBackward(NON_CUBIC);
+      expect(relErr(ours.dx, referencePoolGrad(NON_CUBIC, ours.x, ours.r))).toBeLessThan(TOLERANCE);
+    });
 
-  it("MaxPool3DGrad with a non-cubic window matches the definition", () => {
-    const ours = poolForwardBackward(NON_CUBIC);
-    expect(relErr(ours.dx, referencePoolGrad(NON_CUBIC, ours.x, ours.r))).toBeLessThan(TOLERANCE);
-  });
-
-  it("hands calls it does not cover (dilations > 1, TF.js's negative 'same' pads) to the kernel it displaced", () => {
-    resetOnednnStats();
-    const y = tf.tidy(() =>
-      tf.conv3d(
-        tf.ones<tf.Rank.R5>([1, 5, 5, 5, 1]),
-        tf.ones<tf.Rank.R5>([2, 2, 2, 1, 1]),
-        1,
-        "valid",
-        "NDHWC",
-        2,
-      ),
-    );
-    expect(y.shape).toEqual([1, 3, 3, 3, 1]);
-    expect(Array.from(y.dataSync())).toEqual(new Array(27).fill(8));
-    y.dispose();
-    expect(getOnednnStats().Conv3D?.fallback).toBeGreaterThan(0);
-    expect(getOnednnStats().Conv3D?.native ?? 0).toBe(0);
-    // Kernel 1, stride 2, 'same' on an even size: TF.js computes a pad of -1 (it reads 2o + 1).
-    const z = tf.tidy(() =>
-      tf.conv3d(
-        tf.reshape<tf.Rank.R5>(tf.range(0, 6), [1, 1, 1, 6, 1]),
-        tf.ones<tf.Rank.R5>([1, 1, 1, 1, 1]),
-        2,
-        "same",
-      ),
-    );
-    expect(Array.from(z.dataSync())).toEqual([1, 3, 5]);
-    z.dispose();
-    expect(getOnednnStats().Conv3D?.native ?? 0).toBe(0);
-  });
-});
+    it("hands calls it does not cover (dilations > 1, TF.js's negative 'same' pads) to the kernel it displaced", () => {
+      resetOnednnStats();
+      const y = tf.tidy(() =>
+        tf.conv3d(
+          tf.ones<tf.Rank.R5>([1, 5, 5, 5, 1]),
+          tf.ones<tf.Rank.R5>([2, 2, 2, 1, 1]),
+          1,
+          "valid",
+          "NDHWC",
+          2,
+        ),
+      );
+      expect(y.shape).toEqual([1, 3, 3, 3, 1]);
+      expect(Array.from(y.dataSync())).toEqual(new Array(27).fill(8));
+      y.dispose();
+      expect(getOnednnStats().Conv3D?.fallback).toBeGreaterThan(0);
+      expect(getOnednnStats().Conv3D?.native ?? 0).toBe(0);
+      // Kernel 1, stride 2, 'same' on an even size: TF.js computes a pad of -1 (it reads 2o + 1).
+      const z = tf.tidy(() =>
+        tf.conv3d(
+          tf.reshape<tf.Rank.R5>(tf.range(0, 6), [1, 1, 1, 6, 1]),
+          tf.ones<tf.Rank.R5>([1, 1, 1, 1, 1]),
+          2,
+          "same",
+        ),
+      );
+      expect(Array.from(z.dataSync())).toEqual([1, 3, 5]);
+      z.dispose();
+      expect(getOnednnStats().Conv3D?.native ?? 0).toBe(0);
+    });
+  },
+);

@@ -1,7 +1,7 @@
 /**
- * The native kernels as TF.js kernel functions on the wasm backend: each allocates its output on
- * the wasm heap, hands the addon byte offsets into the heap, and returns the output; nothing is
- * copied. A call the addon does not cover (another dtype or layout, dilations, TF.js's negative
+ * The native kernels as TF.js kernel functions on the wasm or cpu backend: each allocates its
+ * output where the backend keeps tensors, hands the addon its tensors (heap offsets or typed
+ * arrays, memory.ts), and returns the output; nothing is copied. A call the addon does not cover (another dtype or layout, dilations, TF.js's negative
  * 'same' pads) returns null, and so does a call the addon rejects, so the caller falls back.
  */
 import type { NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
@@ -14,13 +14,13 @@ import {
   nativePoolGeometry,
 } from "./geometry.js";
 import type { OnednnAddon } from "./native.js";
-import type { WasmBackendLike } from "./wasm-heap.js";
-import { fillOutputs, heapBuffer } from "./wasm-heap.js";
+import type { TensorMemory, TensorRef } from "./memory.js";
+import { fillOutputs } from "./memory.js";
 
 export type NativeKernelFunc = (
   addon: OnednnAddon,
   inputs: Record<string, TensorInfo | undefined>,
-  backend: WasmBackendLike,
+  memory: TensorMemory,
   attrs: NamedAttrMap,
 ) => TensorInfo | TensorInfo[] | null;
 
@@ -32,16 +32,14 @@ function isPad(pad: unknown): pad is Conv3DPad {
   return pad === "same" || pad === "valid" || (typeof pad === "number" && pad >= 0);
 }
 
-/** Allocates the output, runs `compute` with the heap and the output's offset, frees on failure. */
+/** Allocates the output, runs `compute` with the heap and the output's ref, frees on failure. */
 function withOutput(
-  backend: WasmBackendLike,
+  memory: TensorMemory,
   shape: number[],
-  compute: (heap: ArrayBuffer, out: number) => void,
+  compute: (heap: ArrayBuffer | null, out: TensorRef) => void,
 ): TensorInfo {
-  const out = backend.makeOutput(shape, "float32");
-  return fillOutputs(backend, out, () =>
-    compute(heapBuffer(backend), backend.getMemoryOffset(out.dataId)),
-  );
+  const out = memory.makeOutput(shape, "float32");
+  return fillOutputs(memory, out, () => compute(memory.heap(), memory.ref(out)));
 }
 
 function convCall(
@@ -59,35 +57,32 @@ function convCall(
   return nativeConvGeometry(g);
 }
 
-const offset = (backend: WasmBackendLike, t: TensorInfo): number =>
-  backend.getMemoryOffset(t.dataId);
-
-export const conv3d: NativeKernelFunc = (addon, { x, filter }, backend, attrs) => {
+export const conv3d: NativeKernelFunc = (addon, { x, filter }, memory, attrs) => {
   if (!isFloat5D(x) || !isFloat5D(filter)) return null;
   const g = convCall(attrs, x.shape, filter.shape);
   if (g === null) return null;
-  return withOutput(backend, [g[0]!, g[5]!, g[6]!, g[7]!, g[8]!], (heap, out) =>
-    addon.conv3dForward(heap, offset(backend, x), offset(backend, filter), out, g),
+  return withOutput(memory, [g[0]!, g[5]!, g[6]!, g[7]!, g[8]!], (heap, out) =>
+    addon.conv3dForward(heap, memory.ref(x), memory.ref(filter), out, g),
   );
 };
 
-export const conv3dBackpropInput: NativeKernelFunc = (addon, { dy, filter }, backend, attrs) => {
+export const conv3dBackpropInput: NativeKernelFunc = (addon, { dy, filter }, memory, attrs) => {
   const xShape = attrs.inputShape as number[];
   if (!isFloat5D(dy) || !isFloat5D(filter) || !Array.isArray(xShape)) return null;
   const g = convCall(attrs, xShape, filter.shape);
   if (g === null) return null;
-  return withOutput(backend, [...xShape], (heap, out) =>
-    addon.conv3dBackwardData(heap, offset(backend, dy), offset(backend, filter), out, g),
+  return withOutput(memory, [...xShape], (heap, out) =>
+    addon.conv3dBackwardData(heap, memory.ref(dy), memory.ref(filter), out, g),
   );
 };
 
-export const conv3dBackpropFilter: NativeKernelFunc = (addon, { x, dy }, backend, attrs) => {
+export const conv3dBackpropFilter: NativeKernelFunc = (addon, { x, dy }, memory, attrs) => {
   const filterShape = attrs.filterShape as number[];
   if (!isFloat5D(x) || !isFloat5D(dy) || !Array.isArray(filterShape)) return null;
   const g = convCall(attrs, x.shape, filterShape);
   if (g === null) return null;
-  return withOutput(backend, [...filterShape], (heap, out) =>
-    addon.conv3dBackwardWeights(heap, offset(backend, x), offset(backend, dy), out, g),
+  return withOutput(memory, [...filterShape], (heap, out) =>
+    addon.conv3dBackwardWeights(heap, memory.ref(x), memory.ref(dy), out, g),
   );
 };
 
@@ -105,22 +100,22 @@ function poolCall(attrs: NamedAttrMap, xShape: readonly number[]): number[] | nu
   );
 }
 
-export const maxPool3d: NativeKernelFunc = (addon, { x }, backend, attrs) => {
+export const maxPool3d: NativeKernelFunc = (addon, { x }, memory, attrs) => {
   if (!isFloat5D(x)) return null;
   const g = poolCall(attrs, x.shape);
   if (g === null || g.slice(5, 8).some((d) => d <= 0)) return null;
-  return withOutput(backend, [g[0]!, g[5]!, g[6]!, g[7]!, g[4]!], (heap, out) =>
-    addon.maxPool3dForward(heap, offset(backend, x), out, g),
+  return withOutput(memory, [g[0]!, g[5]!, g[6]!, g[7]!, g[4]!], (heap, out) =>
+    addon.maxPool3dForward(heap, memory.ref(x), out, g),
   );
 };
 
-export const maxPool3dGrad: NativeKernelFunc = (addon, { dy, input }, backend, attrs) => {
+export const maxPool3dGrad: NativeKernelFunc = (addon, { dy, input }, memory, attrs) => {
   if (!isFloat5D(dy) || !isFloat5D(input)) return null;
   const g = poolCall(attrs, input.shape);
   if (g === null) return null;
   const expected = [g[0], g[5], g[6], g[7], g[4]];
   if (dy.shape.some((d, i) => d !== expected[i])) return null;
-  return withOutput(backend, [...input.shape], (heap, out) =>
-    addon.maxPool3dBackward(heap, offset(backend, dy), offset(backend, input), out, g),
+  return withOutput(memory, [...input.shape], (heap, out) =>
+    addon.maxPool3dBackward(heap, memory.ref(dy), memory.ref(input), out, g),
   );
 };

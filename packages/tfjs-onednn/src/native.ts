@@ -6,8 +6,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+import type { TensorRef } from "./memory.js";
 
-/** What the addon exports (src/native/*.cc). Offsets are byte offsets into `heap`. */
+/**
+ * What the addon exports (src/native/*.cc). A tensor is a byte offset into `heap` (the wasm heap)
+ * or a typed array of its own (the cpu backend; `heap` is then null).
+ */
 export interface OnednnAddon {
   info(): {
     onednn: string;
@@ -18,19 +22,25 @@ export interface OnednnAddon {
   };
   setThreads(n: number): number;
   releaseScratch(): void;
-  conv3dForward(heap: ArrayBuffer, x: number, w: number, y: number, geometry: number[]): void;
+  conv3dForward(
+    heap: ArrayBuffer | null,
+    x: TensorRef,
+    w: TensorRef,
+    y: TensorRef,
+    geometry: number[],
+  ): void;
   conv3dBackwardData(
-    heap: ArrayBuffer,
-    dy: number,
-    w: number,
-    dx: number,
+    heap: ArrayBuffer | null,
+    dy: TensorRef,
+    w: TensorRef,
+    dx: TensorRef,
     geometry: number[],
   ): void;
   conv3dBackwardWeights(
-    heap: ArrayBuffer,
-    x: number,
-    dy: number,
-    dw: number,
+    heap: ArrayBuffer | null,
+    x: TensorRef,
+    dy: TensorRef,
+    dw: TensorRef,
     geometry: number[],
   ): void;
   conv3dImplementations(geometry: number[]): {
@@ -38,35 +48,44 @@ export interface OnednnAddon {
     backwardData: string;
     backwardWeights: string;
   };
-  maxPool3dForward(heap: ArrayBuffer, x: number, y: number, geometry: number[]): void;
-  maxPool3dBackward(heap: ArrayBuffer, dy: number, x: number, dx: number, geometry: number[]): void;
-  /** op: 0 add, 1 sub, 2 mul, 3 div, 4 equal (bool out), 5 maximum, 6 squared difference. */
+  maxPool3dForward(heap: ArrayBuffer | null, x: TensorRef, y: TensorRef, geometry: number[]): void;
+  maxPool3dBackward(
+    heap: ArrayBuffer | null,
+    dy: TensorRef,
+    x: TensorRef,
+    dx: TensorRef,
+    geometry: number[],
+  ): void;
+  /**
+   * op: 0 add, 1 sub, 2 mul, 3 div, 4 equal (bool out), 5 maximum, 6 squared difference,
+   * 7–10 greater, greater-equal, less, less-equal (bool out).
+   */
   binary(
     op: number,
-    heap: ArrayBuffer,
-    a: number,
-    b: number,
-    out: number,
+    heap: ArrayBuffer | null,
+    a: TensorRef,
+    b: TensorRef,
+    out: TensorRef,
     aShape: number[],
     bShape: number[],
     outShape: number[],
   ): void;
   tile(
-    heap: ArrayBuffer,
-    x: number,
-    out: number,
+    heap: ArrayBuffer | null,
+    x: TensorRef,
+    out: TensorRef,
     inShape: number[],
     reps: number[],
     bytes: number,
   ): void;
   batchNorm(
-    heap: ArrayBuffer,
-    x: number,
-    mean: number,
-    variance: number,
-    offset: number,
-    scale: number,
-    out: number,
+    heap: ArrayBuffer | null,
+    x: TensorRef,
+    mean: TensorRef,
+    variance: TensorRef,
+    offset: TensorRef,
+    scale: TensorRef,
+    out: TensorRef,
     count: number,
     channels: number,
     epsilon: number,
@@ -74,15 +93,44 @@ export interface OnednnAddon {
   /** op: 0 sum, 1 mean, 2 max, over the middle of [outer, mid, inner]. */
   reduce(
     op: number,
-    heap: ArrayBuffer,
-    x: number,
-    out: number,
+    heap: ArrayBuffer | null,
+    x: TensorRef,
+    out: TensorRef,
     outer: number,
     mid: number,
     inner: number,
   ): void;
-  concat(heap: ArrayBuffer, inputs: number[], out: number, outer: number, widths: number[]): void;
-  split(heap: ArrayBuffer, outputs: number[], x: number, outer: number, widths: number[]): void;
+  /** op: 0 relu, 1 step, 2 sqrt, 3 square, 4 sigmoid, 5 log, 6 exp, 7 rsqrt, 8 clip, 9 neg. */
+  unary(
+    op: number,
+    heap: ArrayBuffer | null,
+    x: TensorRef,
+    out: TensorRef,
+    count: number,
+    a: number,
+    b: number,
+  ): void;
+  softmax(
+    heap: ArrayBuffer | null,
+    x: TensorRef,
+    out: TensorRef,
+    rows: number,
+    width: number,
+  ): void;
+  concat(
+    heap: ArrayBuffer | null,
+    inputs: TensorRef[],
+    out: TensorRef,
+    outer: number,
+    widths: number[],
+  ): void;
+  split(
+    heap: ArrayBuffer | null,
+    outputs: TensorRef[],
+    x: TensorRef,
+    outer: number,
+    widths: number[],
+  ): void;
 }
 
 export type AddonLoad =

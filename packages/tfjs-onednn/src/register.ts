@@ -1,7 +1,8 @@
 /**
- * Puts the native kernels in front of the wasm backend's registered ones (the stock kernels, or
- * @brats/unet3d's fast Conv3D when registered first) and takes them out again. Each replaced
- * kernel keeps the one it displaced as its fallback for calls the addon does not cover.
+ * Puts the native kernels in front of a backend's registered ones (wasm: the stock kernels, or
+ * @brats/unet3d's fast Conv3D when registered first; cpu: the stock kernels) and takes them out
+ * again. Each replaced kernel keeps the one it displaced as its fallback for calls the addon
+ * does not cover.
  */
 import {
   Add,
@@ -9,20 +10,35 @@ import {
   Conv3D,
   Conv3DBackpropFilterV2,
   Conv3DBackpropInputV2,
+  ClipByValue,
   Equal,
+  Exp,
   FusedBatchNorm,
+  Greater,
+  GreaterEqual,
   getKernel,
   Identity,
+  Less,
+  LessEqual,
+  Log,
   Max,
   Maximum,
   MaxPool3D,
   MaxPool3DGrad,
   Mean,
   Multiply,
+  Neg,
   RealDiv,
   registerKernel,
+  Relu,
+  Rsqrt,
+  Sigmoid,
+  Softmax,
+  Sqrt,
+  Square,
   SplitV,
   SquaredDifference,
+  Step,
   Sub,
   Sum,
   Tile,
@@ -49,9 +65,10 @@ import {
   sum,
   tile,
 } from "./kernels-elementwise.js";
+import { softmax, unaryKernel } from "./kernels-unary.js";
 import { loadAddon } from "./native.js";
 import type { OnednnAddon } from "./native.js";
-import { isWasmBackendLike } from "./wasm-heap.js";
+import { memoryOf } from "./memory.js";
 
 const NATIVE_KERNELS: ReadonlyMap<string, NativeKernelFunc> = new Map([
   [Conv3D, conv3d],
@@ -76,7 +93,30 @@ const NATIVE_KERNELS: ReadonlyMap<string, NativeKernelFunc> = new Map([
   [Identity, identity],
 ]);
 
-/** The TF.js kernel names the addon serves on the wasm backend. */
+/** Kernels registered on the cpu backend only (kernels-unary.ts says why). */
+const CPU_KERNELS: ReadonlyMap<string, NativeKernelFunc> = new Map<string, NativeKernelFunc>([
+  [Relu, unaryKernel("Relu")],
+  [Step, unaryKernel("Step")],
+  [Sqrt, unaryKernel("Sqrt")],
+  [Square, unaryKernel("Square")],
+  [Sigmoid, unaryKernel("Sigmoid")],
+  [Log, unaryKernel("Log")],
+  [Exp, unaryKernel("Exp")],
+  [Rsqrt, unaryKernel("Rsqrt")],
+  [ClipByValue, unaryKernel("ClipByValue")],
+  [Neg, unaryKernel("Neg")],
+  [Softmax, softmax],
+  [Greater, binaryKernel("Greater")],
+  [GreaterEqual, binaryKernel("GreaterEqual")],
+  [Less, binaryKernel("Less")],
+  [LessEqual, binaryKernel("LessEqual")],
+]);
+
+function kernelsFor(backend: OnednnBackend): ReadonlyMap<string, NativeKernelFunc> {
+  return backend === "cpu" ? new Map([...NATIVE_KERNELS, ...CPU_KERNELS]) : NATIVE_KERNELS;
+}
+
+/** The TF.js kernel names the addon serves on the wasm backend (the cpu backend has more). */
 export const ONEDNN_KERNELS: readonly string[] = [...NATIVE_KERNELS.keys()];
 
 export interface KernelStats {
@@ -97,13 +137,21 @@ export interface OnednnInfo {
   path: string;
 }
 
+/** The backends the native kernels compute on (memory.ts says how each holds tensors). */
+export type OnednnBackend = "wasm" | "cpu";
+
 export interface RegisterOnednnOptions {
   /** OpenMP threads for the native kernels (default: every core OpenMP sees). */
   threads?: number;
+  /**
+   * The backend to register on (default "wasm"). On "cpu" every tensor has a buffer of its own,
+   * so a training step is bounded by the machine's memory instead of the 4 GiB wasm heap.
+   */
+  backend?: OnednnBackend;
 }
 
 let stats = new Map<string, KernelStats>();
-let saved: Map<string, KernelConfig> | null = null;
+const saved = new Map<OnednnBackend, Map<string, KernelConfig>>();
 let loadedPath = "";
 
 function statsOf(name: string): KernelStats {
@@ -124,10 +172,11 @@ function nativeKernel(
   return (args) => {
     const s = statsOf(name);
     let out: TensorInfo | TensorInfo[] | null = null;
-    if (isWasmBackendLike(args.backend)) {
+    const memory = memoryOf(args.backend);
+    if (memory !== null) {
       const t0 = performance.now();
       try {
-        out = native(addon, args.inputs, args.backend, args.attrs ?? {});
+        out = native(addon, args.inputs, memory, args.attrs ?? {});
         if (out === null) s.lastFallback = "outside what the native kernel covers";
       } catch (error) {
         s.lastFallback = error instanceof Error ? error.message : String(error);
@@ -138,7 +187,7 @@ function nativeKernel(
         return out;
       }
     } else {
-      s.lastFallback = "not the wasm backend";
+      s.lastFallback = "not a backend the native kernels compute on";
     }
     s.fallback++;
     return displaced.kernelFunc(args);
@@ -153,14 +202,19 @@ export function requireAddon(): { addon: OnednnAddon; path: string } {
 }
 
 /**
- * Registers the native kernels on the wasm backend: Conv3D and both gradients, MaxPool3D and its
- * gradient, and the element-wise, reduction and copy kernels a training step spends its
- * remaining time in (kernels-elementwise.ts). Import @tensorflow/tfjs-backend-wasm first; works before or after
- * `tf.setBackend("wasm")`; idempotent (a second call only updates `threads`). Throws
- * OnednnError NOT_AVAILABLE (with the reason) when the addon cannot load, BACKEND when the wasm
- * backend's kernels are not registered, BAD_CONFIG on a bad thread count.
+ * Registers the native kernels on the wasm backend (or `opts.backend`): Conv3D and both
+ * gradients, MaxPool3D and its gradient, and the element-wise, reduction and copy kernels a
+ * training step spends its remaining time in (kernels-elementwise.ts). Import the backend's
+ * package first; works before or after `tf.setBackend`; idempotent per backend (a second call
+ * only updates `threads`). Throws OnednnError NOT_AVAILABLE (with the reason) when the addon
+ * cannot load, BACKEND when the backend's kernels are not registered, BAD_CONFIG on a bad
+ * thread count or backend.
  */
 export function registerOnednnKernels(opts: RegisterOnednnOptions = {}): OnednnInfo {
+  const backend = opts.backend ?? "wasm";
+  if (backend !== "wasm" && backend !== "cpu") {
+    throw new OnednnError("BAD_CONFIG", `backend must be "wasm" or "cpu", got ${String(backend)}`);
+  }
   const { addon, path } = requireAddon();
   if (opts.threads !== undefined) {
     if (!Number.isInteger(opts.threads) || opts.threads < 1) {
@@ -168,48 +222,51 @@ export function registerOnednnKernels(opts: RegisterOnednnOptions = {}): OnednnI
     }
     addon.setThreads(opts.threads);
   }
-  if (saved === null) {
+  if (!saved.has(backend)) {
+    const kernels = kernelsFor(backend);
     const displaced = new Map<string, KernelConfig>();
-    for (const name of ONEDNN_KERNELS) {
-      const config = getKernel(name, "wasm");
+    for (const name of kernels.keys()) {
+      const config = getKernel(name, backend);
       if (config == null) {
         throw new OnednnError(
           "BACKEND",
-          `the wasm backend's ${name} kernel is not registered; import "@tensorflow/tfjs-backend-wasm" first`,
+          `the ${backend} backend's ${name} kernel is not registered; import "@tensorflow/tfjs-backend-${backend}" first`,
         );
       }
       displaced.set(name, config);
     }
     for (const [name, config] of displaced) {
-      unregisterKernel(name, "wasm");
+      unregisterKernel(name, backend);
       registerKernel({
         ...config,
-        kernelFunc: nativeKernel(name, addon, NATIVE_KERNELS.get(name)!, config),
+        kernelFunc: nativeKernel(name, addon, kernels.get(name)!, config),
       });
     }
-    saved = displaced;
+    saved.set(backend, displaced);
     loadedPath = path;
   }
   return onednnInfo()!;
 }
 
-/** Restores the kernels registerOnednnKernels displaced. */
+/** Restores the kernels registerOnednnKernels displaced, on every backend. */
 export function unregisterOnednnKernels(): void {
-  if (saved === null) return;
-  for (const [name, config] of saved) {
-    unregisterKernel(name, "wasm");
-    registerKernel(config);
+  for (const [backend, configs] of saved) {
+    for (const [name, config] of configs) {
+      unregisterKernel(name, backend);
+      registerKernel(config);
+    }
   }
-  saved = null;
+  saved.clear();
 }
 
-export function isOnednnRegistered(): boolean {
-  return saved !== null;
+/** Whether the native kernels are registered on `backend`, or on any backend when omitted. */
+export function isOnednnRegistered(backend?: OnednnBackend): boolean {
+  return backend === undefined ? saved.size > 0 : saved.has(backend);
 }
 
 /** What loaded and how many threads it runs, or null before registerOnednnKernels. */
 export function onednnInfo(): OnednnInfo | null {
-  if (saved === null) return null;
+  if (saved.size === 0) return null;
   const info = requireAddon().addon.info();
   return { onednn: info.onednn, threads: info.threads, path: loadedPath };
 }

@@ -1,8 +1,12 @@
 /**
- * Test helpers: deterministic inputs, the relative error measure, and the rule that the native
- * tests skip with a message where the addon cannot load, except under CI, where they fail.
+ * Test helpers: deterministic inputs, the relative error measure, the engines (each backend with
+ * the native kernels on it, against the stock cpu kernels), and the rule that the native tests
+ * skip with a message where the addon cannot load, except under CI, where they fail.
  */
+import * as tf from "@tensorflow/tfjs-core";
 import { loadAddon } from "./native.js";
+import { registerOnednnKernels, unregisterOnednnKernels } from "./register.js";
+import type { OnednnBackend } from "./register.js";
 
 /** Deterministic values in [-0.5, 0.5) (an LCG), so every backend sees the same inputs. */
 export function values(size: number, seed: number): Float32Array {
@@ -36,4 +40,24 @@ export function nativeAvailable(): boolean {
   if (process.env.CI) throw new Error(`CI: the oneDNN addon must load here: ${load.reason}`);
   console.warn(`skipping the native kernel tests: ${load.reason}`);
   return false;
+}
+
+/** The backends the native kernels are tested on. */
+export const ENGINES: readonly OnednnBackend[] = ["wasm", "cpu"];
+
+/** Makes `engine` the backend, with the native kernels registered on it. */
+export async function useEngine(engine: OnednnBackend): Promise<void> {
+  await tf.setBackend(engine);
+  registerOnednnKernels({ backend: engine });
+}
+
+/** Runs `f` on the stock cpu kernels (the native ones taken out meanwhile), then restores `engine`. */
+export async function onStockCpu<T>(engine: OnednnBackend, f: () => T): Promise<T> {
+  unregisterOnednnKernels();
+  await tf.setBackend("cpu");
+  try {
+    return f();
+  } finally {
+    await useEngine(engine);
+  }
 }

@@ -1,7 +1,8 @@
 /**
  * The members of tfjs-backend-wasm's `BackendWasm` that kernels computing on its heap rely on,
  * described structurally so that @tensorflow/tfjs-backend-wasm stays an optional peer (nothing
- * here imports it). The fast wasm Conv3D of @brats/unet3d and the native kernels share it.
+ * here imports it). The fast wasm Conv3D of @brats/unet3d and the native kernels (memory.ts)
+ * share it.
  */
 import type { DataType, TensorInfo } from "@tensorflow/tfjs-core";
 
@@ -24,28 +25,4 @@ export function isWasmBackendLike(backend: unknown): backend is WasmBackendLike 
     wasm !== null &&
     wasm.HEAPU8 instanceof Uint8Array
   );
-}
-
-/** The heap's ArrayBuffer; fetch it after the last allocation of a call (growth replaces it). */
-export function heapBuffer(backend: WasmBackendLike): ArrayBuffer {
-  return backend.wasm.HEAPU8.buffer as ArrayBuffer;
-}
-
-/**
- * Runs `compute` on outputs a kernel has just allocated; frees them if it throws, so that a
- * rejected native call leaves nothing behind on the heap before its fallback runs.
- */
-export function fillOutputs<T extends TensorInfo | TensorInfo[]>(
-  backend: WasmBackendLike,
-  outs: T,
-  compute: () => void,
-): T {
-  try {
-    compute();
-  } catch (error) {
-    const all: TensorInfo[] = Array.isArray(outs) ? outs : [outs];
-    for (const t of all) backend.disposeData(t.dataId);
-    throw error;
-  }
-  return outs;
 }

@@ -2,8 +2,9 @@
  * Where one reference training step spends its time, kernel by kernel: runs a warm-up step, then
  * one step under tf.profile and prints, per kernel name, calls, total ms and share, largest first
  * (JSON lines with --json). Run from packages/unet3d:
- *   node --import tsx bench/profile-step.ts [--size 64] [--engine wasm|native] [--json]
- * "wasm" is the wasm backend with the fast Conv3D kernels; "native" adds the oneDNN kernels.
+ *   node --import tsx bench/profile-step.ts [--size 64] [--engine native|native-wasm|wasm] [--json]
+ * "native" is the cpu backend with the oneDNN kernels, "native-wasm" the wasm backend with them,
+ * "wasm" the wasm backend with the fast Conv3D kernels alone.
  */
 import { parseArgs } from "node:util";
 
@@ -19,8 +20,8 @@ const tf = await import("@tensorflow/tfjs-core");
 const { setupTfjs } = await import("../src/setup.js");
 const { referenceStep } = await import("./reference-step.js");
 const setup = await setupTfjs({
-  backend: "wasm",
-  native: values.engine === "native",
+  backend: values.engine === "native" ? "cpu" : "wasm",
+  native: values.engine !== "wasm",
   log: (l) => process.stderr.write(`${l}\n`),
 });
 void setup;

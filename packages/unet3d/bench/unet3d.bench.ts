@@ -9,6 +9,7 @@
  *                                    and peak RSS (.peak_rss.vs_pytorch, target: at most 2)
  * for impl "brats" (what brats-train picks by default: setupTfjs on wasm, so the native oneDNN
  * kernels where they load), "brats-wasm" (setupTfjs with native: false: the wasm fast kernels),
+ * "brats-cpu" (the cpu backend with the native kernels: no 4 GiB heap, so 128³ fits; --impls),
  * "tfjs-wasm" and "tfjs-cpu" (stock TF.js kernels, same model code; only with --impls), and
  * "pytorch" (../shared/peers/pytorch_unet3d.py, when /usr/bin/python3 has torch). Each impl runs
  * in its own child process, so its peak RSS is its own; each brats line's note quotes
@@ -41,15 +42,16 @@ import {
 import { benchConv3d } from "./conv3d.bench.js";
 import { benchFullVolume, FULL_VOLUME_IMPLS, type FullVolumeImpl } from "./fullvolume.bench.js";
 
-type Impl = "brats" | "brats-wasm" | "tfjs-wasm" | "tfjs-cpu" | "pytorch";
+type Impl = "brats" | "brats-wasm" | "brats-cpu" | "tfjs-wasm" | "tfjs-cpu" | "pytorch";
 type TfImpl = Exclude<Impl, "pytorch">;
 
 const nameOf = (size: number) => `unet3d.trainstep.${size}`;
 const THIS_FILE = fileURLToPath(import.meta.url);
 const PEER_SCRIPT = resolve(dirname(THIS_FILE), "../../../../shared/peers/pytorch_unet3d.py");
-const ALL_IMPLS: Impl[] = ["brats", "brats-wasm", "tfjs-wasm", "tfjs-cpu", "pytorch"];
+const ALL_IMPLS: Impl[] = ["brats", "brats-wasm", "brats-cpu", "tfjs-wasm", "tfjs-cpu", "pytorch"];
 const DEFAULT_IMPLS: Impl[] = ["brats", "brats-wasm", "pytorch"];
-const isOurs = (impl: Impl): boolean => impl === "brats" || impl === "brats-wasm";
+const isOurs = (impl: Impl): boolean =>
+  impl === "brats" || impl === "brats-wasm" || impl === "brats-cpu";
 
 interface ChildResult {
   seconds: number[];
@@ -72,7 +74,12 @@ async function runChild(impl: TfImpl, size: number, warmup: boolean, steps: numb
   let engine: string | null = null;
   if (isOurs(impl)) {
     const { setupTfjs } = await import("../src/setup.js");
-    engine = (await setupTfjs({ backend: "wasm", native: impl === "brats" })).line;
+    engine = (
+      await setupTfjs({
+        backend: impl === "brats-cpu" ? "cpu" : "wasm",
+        native: impl !== "brats-wasm",
+      })
+    ).line;
   } else {
     // Stock kernels: the model's layers and the Conv3DBackpropInputV2 gradient only.
     await selectBackend(impl === "tfjs-cpu" ? "cpu" : "wasm");
@@ -297,7 +304,11 @@ if (args[0] === "--child") {
   const sizes = (argValue(args, "--sizes") ?? "64,128").split(",").map(Number);
   const stockSteps = Number(argValue(args, "--stock-steps") ?? 1);
   if (only === undefined || only === "conv3d") {
-    benchConv3d({ impls, onLine: emit });
+    // brats-cpu runs the same native Conv3D as brats; the conv bench has no separate line for it.
+    benchConv3d({
+      impls: impls.filter((i): i is Exclude<Impl, "brats-cpu"> => i !== "brats-cpu"),
+      onLine: emit,
+    });
   }
   if (only === undefined || only === "trainstep") {
     // Three timed steps at 64³; at 128³ one (each takes about 10 s even for PyTorch).

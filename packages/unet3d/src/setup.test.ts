@@ -29,6 +29,7 @@ if (!onednn.ok && process.env.CI) {
 }
 const WASM_KERNELS = onednn.ok ? ["onednn", "fast Conv3D kernels"] : ["fast Conv3D kernels"];
 const WASM = `wasm${WASM_KERNELS.map((k) => ` + ${k}`).join("")}`;
+const CPU = onednn.ok ? "cpu + onednn" : "cpu";
 
 /** What the onednn provider adds to the reasons: oneDNN's version and threads, or why not. */
 function onednnWhy(): string {
@@ -65,17 +66,18 @@ function testProvider(label: string, backends: KernelProvider["backends"], fail 
 }
 
 describe("setupTfjs", () => {
-  it("cpu: the layers, no fast kernels, one report line through the sink", async () => {
+  it("cpu: the layers, the native kernels (no fast wasm ones), one report line through the sink", async () => {
     const log = vi.fn<(line: string) => void>();
     const setup = await setupTfjs({ backend: "cpu", log });
     expect(tf.getBackend()).toBe("cpu");
     expect(setup).toEqual({
       name: "cpu",
       tried: [{ name: "cpu", ok: true }],
-      kernels: [],
+      kernels: onednn.ok ? ["onednn"] : [],
       threads: null,
-      line: "tfjs backend: cpu (asked for)",
+      line: `tfjs backend: ${CPU} (asked for; ${onednnWhy()})`,
     });
+    expect(isOnednnRegistered("cpu")).toBe(onednn.ok);
     expect(log.mock.calls).toEqual([[setup.line]]);
     for (const cls of BRATS_LAYER_CLASSES) expect(registeredLayers()).toContain(cls.className);
     expect(isFastConv3DRegistered()).toBe(false);
@@ -133,14 +135,18 @@ describe("setupTfjs", () => {
       () => `tfjs backend: ${WASM}, 1 thread (asked for; ${onednnWhy()})`,
     ],
     [
-      "the cpu backend has no thread count",
+      "the cpu backend has no thread count; the native kernels on it take one",
       { backend: "cpu", threads: 4 },
-      () => "tfjs backend: cpu (asked for; the cpu backend runs one thread)",
+      () =>
+        onednn.ok
+          ? `tfjs backend: cpu + onednn (asked for; ${onednnWhy()})`
+          : "tfjs backend: cpu (asked for; onednn unavailable: " +
+            `${(onednn as { reason: string }).reason}; the cpu backend runs one thread)`,
     ],
   ])("threads: %s", async (_name, opts, line) => {
     const setup = await setupTfjs(opts);
     expect(setup.line).toBe(line());
-    if (opts.backend === "wasm" && onednn.ok) expect(onednnInfo()?.threads).toBe(opts.threads);
+    if (onednn.ok) expect(onednnInfo()?.threads).toBe(opts.threads);
   });
 
   it.each<[string, Parameters<typeof setupTfjs>[0], string]>([

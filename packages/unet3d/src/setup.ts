@@ -53,19 +53,25 @@ export interface KernelProvider {
    * kernels and the report says why. May return a detail for the report ("oneDNN 2.6.3 on 2
    * threads").
    */
-  register: (opts: { threads?: number }) => void | string | Promise<void | string>;
+  register: (opts: {
+    threads?: number;
+    backend: BackendName;
+  }) => void | string | Promise<void | string>;
 }
 
 export const KERNEL_PROVIDERS: readonly KernelProvider[] = [
   {
     label: "onednn",
-    backends: ["wasm"],
+    backends: ["wasm", "cpu"],
     native: true,
-    register: ({ threads }) => {
-      // The fast Conv3D kernels go in first so that they are what a call the native kernels do
-      // not cover falls back to.
-      registerFastConv3D();
-      const info = registerOnednnKernels(threads === undefined ? {} : { threads });
+    register: ({ threads, backend }) => {
+      // On wasm the fast Conv3D kernels go in first so that they are what a call the native
+      // kernels do not cover falls back to.
+      if (backend === "wasm") registerFastConv3D();
+      const info = registerOnednnKernels({
+        backend: backend === "cpu" ? "cpu" : "wasm",
+        ...(threads === undefined ? {} : { threads }),
+      });
       return `oneDNN ${info.onednn} on ${info.threads} thread${info.threads === 1 ? "" : "s"}`;
     },
   },
@@ -111,9 +117,10 @@ export async function setupTfjsWith(
       continue;
     }
     try {
-      const detail = await provider.register(
-        opts.threads === undefined ? {} : { threads: opts.threads },
-      );
+      const detail = await provider.register({
+        backend: report.name as BackendName,
+        ...(opts.threads === undefined ? {} : { threads: opts.threads }),
+      });
       kernels.push(provider.label);
       if (typeof detail === "string") why.push(detail);
     } catch (error) {
@@ -127,7 +134,12 @@ export async function setupTfjsWith(
   if (asked !== undefined && report.threads !== null && report.threads !== asked) {
     why.push(`${asked} threads asked, ${report.name} runs ${report.threads} here`);
   }
-  if (asked !== undefined && report.threads === null && report.name === "cpu") {
+  if (
+    asked !== undefined &&
+    report.threads === null &&
+    report.name === "cpu" &&
+    kernels.length === 0
+  ) {
     why.push("the cpu backend runs one thread");
   }
   const threads =

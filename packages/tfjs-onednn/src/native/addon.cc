@@ -1,5 +1,6 @@
 // Node-API entry point of @brats/tfjs-onednn: oneDNN kernels that compute in place on the
-// TF.js wasm backend's heap (an ArrayBuffer), so no tensor is copied in or out.
+// TF.js wasm backend's heap (an ArrayBuffer) or on the cpu backend's typed arrays, so no
+// tensor is copied in or out.
 #include <omp.h>
 
 #include <cstdlib>
@@ -36,10 +37,17 @@ dnnl::memory scratchMemory(const dnnl::memory::desc& md) {
   return dnnl::memory(md, cpuEngine(), scratch(md.get_size()));
 }
 
-uint8_t* heapBytes(const Napi::Value& heap, const Napi::Value& offset, size_t bytes) {
+uint8_t* heapBytes(const Napi::Value& heap, const Napi::Value& where, size_t bytes) {
+  // A typed array is a tensor with a buffer of its own (the cpu backend); a number is a byte
+  // offset into the heap (the wasm backend).
+  if (where.IsTypedArray()) {
+    auto view = where.As<Napi::TypedArray>();
+    if (bytes > view.ByteLength()) throw std::out_of_range("a tensor is larger than its buffer");
+    return static_cast<uint8_t*>(view.ArrayBuffer().Data()) + view.ByteOffset();
+  }
   if (!heap.IsArrayBuffer()) throw std::invalid_argument("the heap must be an ArrayBuffer");
   auto buffer = heap.As<Napi::ArrayBuffer>();
-  const int64_t off = offset.As<Napi::Number>().Int64Value();
+  const int64_t off = where.As<Napi::Number>().Int64Value();
   const size_t size = buffer.ByteLength();
   if (off < 0 || static_cast<size_t>(off) > size || bytes > size - static_cast<size_t>(off)) {
     throw std::out_of_range("a tensor lies outside the heap");
@@ -47,14 +55,15 @@ uint8_t* heapBytes(const Napi::Value& heap, const Napi::Value& offset, size_t by
   return static_cast<uint8_t*>(buffer.Data()) + off;
 }
 
-float* heapFloats(const Napi::Env& env, const Napi::Value& heap, const Napi::Value& offset,
+float* heapFloats(const Napi::Env& env, const Napi::Value& heap, const Napi::Value& where,
                   size_t count) {
   (void)env;
   if (count > SIZE_MAX / 4) throw std::out_of_range("a tensor lies outside the heap");
-  if (offset.As<Napi::Number>().Int64Value() % 4 != 0) {
+  uint8_t* bytes = heapBytes(heap, where, count * 4);
+  if (reinterpret_cast<uintptr_t>(bytes) % 4 != 0) {
     throw std::invalid_argument("a float32 tensor is not 4-byte aligned");
   }
-  return reinterpret_cast<float*>(heapBytes(heap, offset, count * 4));
+  return reinterpret_cast<float*>(bytes);
 }
 
 int64_t intAt(const Napi::Array& a, uint32_t i) {
@@ -106,6 +115,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerPool(env, exports);
   registerElementwise(env, exports);
   registerReduce(env, exports);
+  registerUnary(env, exports);
   return exports;
 }
 

@@ -18,11 +18,12 @@ dnnl::stream& cpuStream();
 void* scratch(size_t bytes);
 dnnl::memory scratchMemory(const dnnl::memory::desc& md);
 
-// The float32 base pointer of an ArrayBuffer (the wasm heap) plus a byte offset, checked.
-float* heapFloats(const Napi::Env& env, const Napi::Value& heap, const Napi::Value& offset,
+// A tensor's float32 data, checked against its buffer: `where` is a byte offset into `heap`
+// (the wasm heap, an ArrayBuffer) or a typed array of its own (then `heap` is ignored).
+float* heapFloats(const Napi::Env& env, const Napi::Value& heap, const Napi::Value& where,
                   size_t count);
 // The same for a byte range (bool and int32 tensors, copies).
-uint8_t* heapBytes(const Napi::Value& heap, const Napi::Value& offset, size_t bytes);
+uint8_t* heapBytes(const Napi::Value& heap, const Napi::Value& where, size_t bytes);
 int64_t intAt(const Napi::Array& a, uint32_t i);
 std::vector<int64_t> intVector(const Napi::Value& v);
 
@@ -48,5 +49,6 @@ void registerConv(Napi::Env env, Napi::Object exports);
 void registerPool(Napi::Env env, Napi::Object exports);
 void registerElementwise(Napi::Env env, Napi::Object exports);
 void registerReduce(Napi::Env env, Napi::Object exports);
+void registerUnary(Napi::Env env, Napi::Object exports);
 
 }  // namespace brats

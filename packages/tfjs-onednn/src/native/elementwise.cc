@@ -14,7 +14,19 @@ namespace {
 
 constexpr int kMaxRank = 8;
 
-enum class BinaryOp { Add = 0, Sub = 1, Mul = 2, Div = 3, Equal = 4, Maximum = 5, SquaredDifference = 6 };
+enum class BinaryOp {
+  Add = 0,
+  Sub = 1,
+  Mul = 2,
+  Div = 3,
+  Equal = 4,
+  Maximum = 5,
+  SquaredDifference = 6,
+  Greater = 7,
+  GreaterEqual = 8,
+  Less = 9,
+  LessEqual = 10,
+};
 
 // Output shape and the element strides of a and b along it (0 where broadcast), after merging
 // neighbouring dimensions that broadcast alike.
@@ -133,7 +145,7 @@ int64_t countOf(const std::vector<int64_t>& shape) {
 }
 
 // binary(op, heap, aOffset, bOffset, outOffset, aShape, bShape, outShape): float32 inputs;
-// the output is float32, or bool (one byte per element) for Equal.
+// the output is float32, or bool (one byte per element) for the comparisons.
 Napi::Value binary(const Napi::CallbackInfo& info) {
   return guard(info, "binary", [&]() -> Napi::Value {
     const auto op = static_cast<BinaryOp>(info[0].As<Napi::Number>().Int32Value());
@@ -142,9 +154,17 @@ Napi::Value binary(const Napi::CallbackInfo& info) {
     const float* b = heapFloats(info.Env(), info[1], info[3], countOf(bShape));
     const auto g = broadcastOf(aShape, bShape, outShape);
     const size_t n = countOf(outShape);
-    if (op == BinaryOp::Equal) {
+    if (op == BinaryOp::Equal || op >= BinaryOp::Greater) {
       uint8_t* out = heapBytes(info[1], info[4], n);
-      binaryLoop(g, a, b, out, [](float x, float y) -> uint8_t { return x == y ? 1 : 0; });
+      using B = uint8_t;
+      switch (op) {
+        case BinaryOp::Equal: binaryLoop(g, a, b, out, [](float x, float y) -> B { return x == y; }); break;
+        case BinaryOp::Greater: binaryLoop(g, a, b, out, [](float x, float y) -> B { return x > y; }); break;
+        case BinaryOp::GreaterEqual: binaryLoop(g, a, b, out, [](float x, float y) -> B { return x >= y; }); break;
+        case BinaryOp::Less: binaryLoop(g, a, b, out, [](float x, float y) -> B { return x < y; }); break;
+        case BinaryOp::LessEqual: binaryLoop(g, a, b, out, [](float x, float y) -> B { return x <= y; }); break;
+        default: throw std::invalid_argument("binary: unknown op");
+      }
       return info.Env().Undefined();
     }
     float* out = heapFloats(info.Env(), info[1], info[4], n);
@@ -205,8 +225,7 @@ Napi::Value tile(const Napi::CallbackInfo& info) {
   });
 }
 
-// batchNorm(heap, xOffset, meanOffset, varianceOffset, offsetOffset|-1, scaleOffset|-1,
-// outOffset, count, channels, epsilon): per-channel parameters of length `channels` (the last
+// batchNorm(heap, x, mean, variance, offset|-1, scale|-1, out, count, channels, epsilon): per-channel parameters of length `channels` (the last
 // axis); y = (x - mean) / sqrt(variance + epsilon) * scale + offset.
 Napi::Value batchNorm(const Napi::CallbackInfo& info) {
   return guard(info, "batchNorm", [&]() -> Napi::Value {
@@ -217,8 +236,12 @@ Napi::Value batchNorm(const Napi::CallbackInfo& info) {
     const float* x = heapFloats(info.Env(), info[0], info[1], count);
     const float* mean = heapFloats(info.Env(), info[0], info[2], c);
     const float* var = heapFloats(info.Env(), info[0], info[3], c);
-    const bool hasOffset = info[4].As<Napi::Number>().Int64Value() >= 0;
-    const bool hasScale = info[5].As<Napi::Number>().Int64Value() >= 0;
+    // -1 (a number) says "absent"; a typed array or an offset >= 0 is a tensor.
+    const auto present = [](const Napi::Value& v) {
+      return v.IsTypedArray() || v.As<Napi::Number>().Int64Value() >= 0;
+    };
+    const bool hasOffset = present(info[4]);
+    const bool hasScale = present(info[5]);
     const float* offset = hasOffset ? heapFloats(info.Env(), info[0], info[4], c) : nullptr;
     const float* scale = hasScale ? heapFloats(info.Env(), info[0], info[5], c) : nullptr;
     float* out = heapFloats(info.Env(), info[0], info[6], count);

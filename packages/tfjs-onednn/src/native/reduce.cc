@@ -94,10 +94,11 @@ Napi::Value reduce(const Napi::CallbackInfo& info) {
 // concat(heap, inputOffsets[], outOffset, outer, widths[] (bytes of one input row)):
 // out row o = the inputs' rows o side by side. split is the inverse.
 Napi::Value concatOrSplit(const Napi::CallbackInfo& info, bool split) {
-  const auto offsets = intVector(info[1]);
+  if (!info[1].IsArray()) throw std::invalid_argument("concat: the parts must be an array");
+  const auto offsets = info[1].As<Napi::Array>();
   const auto widths = intVector(info[4]);
   const int64_t outer = info[3].As<Napi::Number>().Int64Value();
-  if (offsets.size() != widths.size() || offsets.empty() || outer < 1) {
+  if (offsets.Length() != widths.size() || widths.empty() || outer < 1) {
     throw std::invalid_argument("concat: bad arguments");
   }
   int64_t rowBytes = 0;
@@ -106,10 +107,9 @@ Napi::Value concatOrSplit(const Napi::CallbackInfo& info, bool split) {
     rowBytes += w;
   }
   uint8_t* whole = heapBytes(info[0], info[2], outer * rowBytes);
-  std::vector<uint8_t*> parts(offsets.size());
-  for (size_t i = 0; i < offsets.size(); i++) {
-    parts[i] = heapBytes(info[0], Napi::Number::New(info.Env(), static_cast<double>(offsets[i])),
-                         outer * widths[i]);
+  std::vector<uint8_t*> parts(widths.size());
+  for (uint32_t i = 0; i < parts.size(); i++) {
+    parts[i] = heapBytes(info[0], offsets.Get(i), outer * widths[i]);
   }
 #pragma omp parallel for schedule(static)
   for (int64_t o = 0; o < outer; o++) {
