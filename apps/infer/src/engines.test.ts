@@ -134,7 +134,9 @@ describe("tfjs and onnx engines", () => {
         io,
       ),
     ).toBe(0);
-    expect(io.err).toContain("brats-infer: tfjs backend: cpu (asked for)\n");
+    expect(io.err).toMatch(
+      /brats-infer: tfjs backend: cpu( \+ onednn)? \(asked for(; oneDNN [\d.]+ on \d+ threads?|; onednn unavailable: [^)]+)?\)\n/,
+    );
     expect(io.err).toContain(`engine tfjs, backend cpu; model: ${run.runDir} (last)`);
     const missing = captureIo();
     await rm(join(run.runDir, "best"), { recursive: true, force: true });
