@@ -139,6 +139,7 @@ export async function runTraining(
   }
   const backend = await setupTfjs({
     backend: config.backend,
+    trainStep: { patch: config.patch, batch: config.batch, baseFilters: config.baseFilters },
     ...(opts.log === undefined ? {} : { log: opts.log }),
   });
 

@@ -7,8 +7,9 @@
  *   <name>.peak_rss         MiB      peak resident memory of the process that ran it
  *   <name>.vs_pytorch       ×        brats / PyTorch, same run: step time (target: at most 1.2)
  *                                    and peak RSS (.peak_rss.vs_pytorch, target: at most 2)
- * for impl "brats" (what brats-train picks by default: setupTfjs on wasm, so the native oneDNN
- * kernels where they load), "brats-wasm" (setupTfjs with native: false: the wasm fast kernels),
+ * for impl "brats" (what brats-train picks by default: setupTfjs on auto, told the step's size, so
+ * wasm + the native oneDNN kernels where they load, and cpu + them for a step too big for the wasm
+ * heap, as at 128³), "brats-wasm" (setupTfjs with native: false: the wasm fast kernels),
  * "brats-cpu" (the cpu backend with the native kernels: no 4 GiB heap, so 128³ fits; --impls),
  * "tfjs-wasm" and "tfjs-cpu" (stock TF.js kernels, same model code; only with --impls), and
  * "pytorch" (../shared/peers/pytorch_unet3d.py, when /usr/bin/python3 has torch). Each impl runs
@@ -75,10 +76,13 @@ async function runChild(impl: TfImpl, size: number, warmup: boolean, steps: numb
   if (isOurs(impl)) {
     const { setupTfjs } = await import("../src/setup.js");
     engine = (
-      await setupTfjs({
-        backend: impl === "brats-cpu" ? "cpu" : "wasm",
-        native: impl !== "brats-wasm",
-      })
+      await setupTfjs(
+        impl === "brats"
+          ? // What brats-train does: auto, told the step's size (a step too big for the wasm
+            // heap runs on cpu + onednn).
+            { trainStep: { patch: size, batch: 1, baseFilters: 16 } }
+          : { backend: impl === "brats-cpu" ? "cpu" : "wasm", native: impl !== "brats-wasm" },
+      )
     ).line;
   } else {
     // Stock kernels: the model's layers and the Conv3DBackpropInputV2 gradient only.

@@ -33,7 +33,14 @@ export {
   type WindowPredictor,
 } from "./inference.js";
 export type { BackendName, BackendPreference, BackendReport } from "./backend.js";
-export { setupTfjs, type SetupTfjsOptions, type TfjsSetup } from "./setup.js";
+export {
+  estimateTrainStepHeapBytes,
+  setupTfjs,
+  WASM_HEAP_LIMIT_BYTES,
+  type SetupTfjsOptions,
+  type TfjsSetup,
+  type TrainStepSize,
+} from "./setup.js";
 export { train } from "./train/loop.js";
 export type { Schedule } from "./train/schedule.js";
 export { LOG_JSONL } from "./train/log.js";

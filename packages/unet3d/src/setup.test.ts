@@ -13,7 +13,13 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import { UNet3DError } from "./errors.js";
 import { isFastConv3DRegistered, unregisterFastConv3D } from "./fast-conv3d/index.js";
 import { BRATS_LAYER_CLASSES } from "./layers.js";
-import { setupTfjs, setupTfjsWith, type KernelProvider } from "./setup.js";
+import {
+  estimateTrainStepHeapBytes,
+  setupTfjs,
+  setupTfjsWith,
+  WASM_HEAP_LIMIT_BYTES,
+  type KernelProvider,
+} from "./setup.js";
 
 afterAll(() => {
   // The native kernels fall back to the fast ones: take them out first.
@@ -199,6 +205,71 @@ describe("kernel providers (where native kernels plug in)", () => {
     expect(setup.line).toBe(
       "tfjs backend: cpu + test kernels (asked for; native kernels off (native: false))",
     );
+  });
+});
+
+describe("estimateTrainStepHeapBytes (a step that does not fit the wasm heap moves to cpu)", () => {
+  const MiB = 2 ** 20;
+  // Measured wasm heap after two reference steps (16 base filters, batch 1): 48³ 615 MiB, 64³
+  // 1,220, 80³ 2,344, 96³ 3,893. The estimate must not fall below them and stays within 10 %.
+  it.each([
+    [48, 615],
+    [64, 1220],
+    [80, 2344],
+    [96, 3893],
+  ])("%i³: at least the measured %i MiB, at most 10 %% above", (patch, measured) => {
+    const mib = estimateTrainStepHeapBytes({ patch, batch: 1, baseFilters: 16 }) / MiB;
+    expect(mib).toBeGreaterThanOrEqual(measured);
+    expect(mib).toBeLessThan(measured * 1.1);
+  });
+
+  it.each<[string, Parameters<typeof estimateTrainStepHeapBytes>[0], boolean]>([
+    ["96³ fits", { patch: 96, batch: 1, baseFilters: 16 }, true],
+    ["128³ does not", { patch: 128, batch: 1, baseFilters: 16 }, false],
+    ["96³ at batch 2 does not", { patch: 96, batch: 2, baseFilters: 16 }, false],
+    ["128³ at 4 base filters fits", { patch: 128, batch: 1, baseFilters: 4 }, true],
+    ["a 160×160×128 box does not", { patch: [160, 160, 128], batch: 1, baseFilters: 16 }, false],
+  ])("%s", (_name, step, fits) => {
+    expect(estimateTrainStepHeapBytes(step) <= WASM_HEAP_LIMIT_BYTES).toBe(fits);
+  });
+
+  const big = { patch: 128, batch: 1, baseFilters: 16 };
+  const need = "a training step needs about 9.1 GiB, more than the wasm heap's 4";
+
+  it("auto + a step too big for the heap: cpu with the native kernels, and why", async () => {
+    const native = testProvider("native kernels", ["wasm", "cpu"]);
+    native.provider.native = true;
+    const setup = await setupTfjsWith({ trainStep: big }, [native.provider]);
+    expect(setup.name).toBe("cpu");
+    expect(tf.getBackend()).toBe("cpu");
+    expect(setup.kernels).toEqual(["native kernels"]);
+    expect(setup.line).toMatch(
+      new RegExp(
+        `^tfjs backend: cpu \\+ native kernels \\(.*; ${escapeRegExp(`cpu, not wasm: ${need})`)}$`,
+      ),
+    );
+  });
+
+  it("stays on wasm and says so when no native kernels load on cpu", async () => {
+    const failing = testProvider("native kernels", ["wasm", "cpu"], true);
+    failing.provider.native = true;
+    const setup = await setupTfjsWith({ trainStep: big }, [failing.provider]);
+    expect(setup.name).toBe("wasm");
+    expect(tf.getBackend()).toBe("wasm");
+    expect(setup.line).toContain(
+      `${need}, and native kernels do not load on cpu (native kernels unavailable: no native addon here)`,
+    );
+  });
+
+  it.each<[string, Parameters<typeof setupTfjsWith>[0]]>([
+    ["a step that fits", { trainStep: { patch: 64, batch: 1, baseFilters: 16 } }],
+    ["a backend asked for", { backend: "wasm", trainStep: big }],
+  ])("keeps wasm for %s", async (_name, opts) => {
+    const native = testProvider("native kernels", ["wasm", "cpu"]);
+    native.provider.native = true;
+    const setup = await setupTfjsWith(opts, [native.provider]);
+    expect(setup.name).toBe("wasm");
+    expect(setup.line).not.toContain("not wasm");
   });
 });
 
