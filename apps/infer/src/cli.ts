@@ -93,6 +93,13 @@ same settings are skipped, so a re-run after a crash only does what is missing.`
       description: "sliding-window overlap in [0, 1)",
       defaultText: "the model's, usually 0.5",
     },
+    window: {
+      type: "string",
+      placeholder: "N",
+      description:
+        "sliding-window edge in voxels (a cube, divisible by 2^depth); larger than the training patch is fine",
+      defaultText: "the model's training patch",
+    },
     "et-threshold": {
       type: "string",
       placeholder: "N",
@@ -154,6 +161,7 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
   if (v.overlap !== undefined) {
     options.overlap = parseNumber("--overlap", v.overlap, { min: 0, below: 1 });
   }
+  if (v.window !== undefined) options.window = parseInteger("--window", v.window, { min: 1 });
   const et = v["et-threshold"];
   if (et !== undefined) options.etThreshold = parseInteger("--et-threshold", et, { min: 1 });
   const minComponent = v["min-component"];

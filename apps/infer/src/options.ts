@@ -28,6 +28,12 @@ export interface InferenceOptions {
   tta?: boolean;
   /** Sliding-window overlap in [0, 1); default the model's (its training validation overlap). */
   overlap?: number;
+  /**
+   * Sliding-window edge in voxels (a cube); default the model's (its training patch). A fully
+   * convolutional model takes larger windows: fewer windows, less overlap recomputed. Must be
+   * divisible by 2^depth of the network.
+   */
+  window?: number;
   /** Write overlay PNGs to <OUT>/overlays. Default false. */
   overlays?: boolean;
   /** Process only shard i of n of the id-sorted cases. */

@@ -36,6 +36,7 @@ export function checkOptions(opts: InferenceOptions): CheckedOptions {
   const etThreshold = checkCount("--et-threshold", opts.etThreshold);
   const minComponent = checkCount("--min-component", opts.minComponent);
   if (opts.threads !== undefined) checkCount("--threads", opts.threads);
+  if (opts.window !== undefined) checkCount("--window", opts.window);
   return { etThreshold, minComponent };
 }
 
@@ -63,6 +64,25 @@ export async function openInput(
   return { input, out, cases: shardCases(all, opts.shard ?? null) };
 }
 
+/** A --window edge the network takes (BAD_OPTION otherwise): divisible by 2^depth, and the
+ * input size where the network fixes one. */
+function windowOf(meta: LoadedModels["metadata"], edge: number): [number, number, number] {
+  const divisor = 2 ** meta.unet.depth;
+  if (edge % divisor !== 0) {
+    throw badOption(
+      `--window must be divisible by 2^depth = ${divisor} for this model, got ${edge}` +
+        ` (try ${Math.max(divisor, Math.round(edge / divisor) * divisor)})`,
+    );
+  }
+  const fixed = meta.unet.inputShape.slice(0, 3).filter((d): d is number => d !== null);
+  if (fixed.some((d) => d !== edge)) {
+    throw badOption(
+      `--window ${edge}: this model takes only ${meta.unet.inputShape.slice(0, 3).join("×")} inputs`,
+    );
+  }
+  return [edge, edge, edge];
+}
+
 /** Everything that makes a case's output what it is (BAD_MODEL for modalities data cannot read). */
 export function caseSettings(
   models: LoadedModels,
@@ -79,7 +99,7 @@ export function caseSettings(
     engine: models.engine,
     tta: opts.tta === true,
     overlap: opts.overlap ?? meta.overlap,
-    windowSize: meta.windowSize,
+    windowSize: opts.window === undefined ? meta.windowSize : windowOf(meta, opts.window),
     etThreshold: checked.etThreshold,
     minComponent: checked.minComponent,
   };

@@ -145,6 +145,32 @@ describe("runInference: idempotent re-runs", () => {
   });
 });
 
+describe("runInference: --window", () => {
+  it("runs larger windows than the training patch, records them, and refuses sizes the network cannot take", async () => {
+    const out = join(dir, "window");
+    const done = await runInference(base(out, { window: 32, report: false }));
+    expect(done.counts.done).toBe(4);
+    const record = await readRecord(join(out, "Phantom_00000.json"));
+    expect(record?.settings.windowSize).toEqual([32, 32, 32]);
+    // Another window is another setting.
+    expect(await codeOf(runInference(base(out, { window: 16, report: false })))).toBe(
+      "SETTINGS_CONFLICT",
+    );
+    // Depth 2: windows must be divisible by 4.
+    const error: unknown = await runInference(base(join(dir, "window-bad"), { window: 30 })).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(InferError);
+    expect((error as InferError).code).toBe("BAD_OPTION");
+    expect((error as Error).message).toBe(
+      "--window must be divisible by 2^depth = 4 for this model, got 30 (try 32)",
+    );
+    expect(await codeOf(runInference(base(join(dir, "window-zero"), { window: 0 })))).toBe(
+      "BAD_OPTION",
+    );
+  });
+});
+
 describe("runInference: shards", () => {
   it("shards sharing OUT each do their cases; together every case once; metrics cover OUT", async () => {
     const out = join(dir, "shards");

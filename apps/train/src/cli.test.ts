@@ -103,6 +103,15 @@ describe("brats-train", () => {
       "--val-split must be a number in [0, 1), got 1",
     ],
     [["--data", "x", "--out", "y", "--backend", "metal"], "--backend must be one of"],
+    [
+      ["--data", "x", "--out", "y", "--time-limit", "30x"],
+      "--time-limit must be a duration like 90s, 30m, 2h or 1h30m (a bare number is minutes), got 30x",
+    ],
+    [["--data", "x", "--out", "y", "--time-limit", "0"], "--time-limit must be a duration"],
+    [
+      ["--data", "x", "--out", "y", "--val-every", "never"],
+      "--val-every must be a positive integer, got never",
+    ],
     [["--data", "x", "--out", "y", "stray"], 'unexpected argument "stray"'],
   ])("usage error %j: one short line, status 2", async (argv, message) => {
     const io = captureIo();
@@ -196,6 +205,92 @@ describe("brats-train", () => {
       expect(trainingProgress(e, epochs, recent)).toEqual({ fraction, text, eta });
     },
   );
+
+  it.each([
+    // 10 of 1000 steps done but 60 of 120 s spent: the time decides, ETA 60 s.
+    [{ step: 10, time: 60 }, 120, 0.5, 60],
+    // 900 of 1000 steps in 60 of 600 s: the steps decide (100 steps × 1 s left).
+    [{ step: 900, time: 60 }, 600, 0.9, 100],
+    // Past the limit (a last step overran): full, no negative ETA.
+    [{ step: 10, time: 130 }, 120, 1, 0],
+  ])(
+    "trainingProgress under a time limit %#: steps or time, whichever ends first",
+    (at, limit, fraction, eta) => {
+      const e = {
+        type: "step" as const,
+        epoch: 1,
+        stepInEpoch: 1,
+        stepsPerEpoch: 250,
+        totalSteps: 1000,
+        loss: 1,
+        lr: 1e-3,
+        stepSeconds: 1,
+        ...at,
+      };
+      const p = trainingProgress(e, 4, [1, 1], limit);
+      expect([p.fraction, p.eta]).toEqual([fraction, eta]);
+    },
+  );
+
+  it("--time-limit ends a run on its budget as a normal finish, with every final file", async () => {
+    const out = join(dir, "timed");
+    const io = captureIo();
+    const started = performance.now();
+    const argv = [
+      "--data",
+      data,
+      "--out",
+      out,
+      ...TINY,
+      "--epochs",
+      "1000",
+      "--steps-per-epoch",
+      "5",
+      "--val-split",
+      "0.34",
+      "--time-limit",
+      "12s",
+      "--json",
+    ];
+    expect(await cli(argv, io), io.err).toBe(0);
+    const wall = (performance.now() - started) / 1000;
+    const summary = JSON.parse(io.out) as RunSummary;
+    expect(summary.reason).toBe("time-limit");
+    expect(summary.step).toBeGreaterThan(0);
+    expect(summary.step).toBeLessThan(5000);
+    // Validated once, at the end (the default under a time limit), and that time reported.
+    expect(summary.lastVal).not.toBeNull();
+    expect(summary.validationSeconds).toBeGreaterThan(0);
+    const record = JSON.parse(await readFile(join(out, "config.json"), "utf8")) as RunRecord;
+    expect([record.config.timeLimit, record.config.valEvery]).toEqual([12, null]);
+    const log = parseTrainingLog(await readFile(join(out, "log.jsonl"), "utf8"));
+    const validated = log.epochs.filter((e) => e.val !== undefined);
+    expect(validated.map((e) => e.epoch)).toEqual([log.epochs.at(-1)!.epoch]);
+    // The run's own clock (train-state.json) stays within the budget; the app's wall time adds
+    // setup, the ONNX export and the card, a few seconds on a tiny model.
+    const state = JSON.parse(await readFile(join(out, "last", "train-state.json"), "utf8")) as {
+      elapsed: number;
+      finished: string;
+    };
+    expect(state.finished).toBe("time-limit");
+    expect(state.elapsed).toBeLessThanOrEqual(12.5);
+    expect(wall).toBeGreaterThan(6);
+    for (const f of [
+      "model.onnx",
+      "MODEL_CARD.md",
+      "curves.png",
+      "best/model.json",
+      "last/optimizer.bin",
+    ]) {
+      expect((await stat(join(out, f))).size, f).toBeGreaterThan(0);
+    }
+    const card = await readFile(join(out, "MODEL_CARD.md"), "utf8");
+    expect(card).toContain("ended on its time limit of 12 s");
+    expect(card).toContain("validation included");
+    // The schedule followed the clock: the last step's learning rate is near the poly's end.
+    const lrs = log.steps.map((s) => s.lr!);
+    expect(lrs.at(-1)!).toBeLessThan(lrs[0]! * 0.3);
+  });
 
   it("trains 2 tiny epochs on 3 phantom cases and writes every output", async () => {
     const out = join(dir, "run");

@@ -2,13 +2,14 @@
 // parser and the help (@brats/kit/cli); bin/brats-train.js starts main.
 import { readFileSync } from "node:fs";
 import { LABEL_CONVENTIONS } from "@brats/conventions";
-import { MODALITIES, type Modality } from "@brats/data";
+import { MAX_AUGMENT_STRENGTH, MODALITIES, type Modality } from "@brats/data";
 import {
   defineCli,
   EXIT,
   missingOptionError,
   parseChoice,
   parseCli,
+  parseDuration,
   parseInteger,
   parseNumber,
   processIo,
@@ -117,9 +118,24 @@ export const CLI = defineCli({
     },
     "val-every": {
       type: "string",
-      placeholder: "K",
-      description: "validate every K epochs",
+      placeholder: "K|end",
+      description:
+        "validate every K epochs, or only at the end of the run (end; the default under --time-limit)",
       defaultText: String(d.valEvery),
+    },
+    augment: {
+      type: "string",
+      placeholder: "S",
+      description:
+        "augmentation strength in [0, 2]: 0 off, 1 flips, intensity and gamma (@brats/data's defaults), above 1 stronger with rotations and scaling (2: nnU-Net's p = 0.2)",
+      defaultText: String(d.augmentStrength),
+    },
+    "time-limit": {
+      type: "string",
+      placeholder: "DURATION",
+      description:
+        "train for at most this long, validation included (90s, 30m, 2h, 1h30m; a bare number is minutes); the schedule follows the time, --epochs stays a cap",
+      defaultText: "none",
     },
     "val-overlap": {
       type: "string",
@@ -168,7 +184,7 @@ export const CLI = defineCli({
       type: "string",
       placeholder: "FILE",
       description:
-        "JSON with any of these options (camelCase keys, e.g. stepsPerEpoch; also normalization, dropout, attention, augment, foregroundShare); flags override it",
+        "JSON with any of these options (camelCase keys, e.g. stepsPerEpoch; also normalization, outputs (classes or regions), dropout, attention, augment (true, false or a strength), foregroundShare); flags override it",
     },
     resume: {
       type: "boolean",
@@ -178,6 +194,8 @@ export const CLI = defineCli({
   },
   epilogue: `The backend is printed first; a progress bar (epoch, step, loss, speed, ETA) goes to stderr.
 Ctrl-C finishes the current step, saves last/ and exits (status 130); --resume continues.
+--time-limit ends the run as a normal finish (status 0) once one more step and the final
+validation would not fit; a resumed run keeps counting the time it had already spent.
 Exit status: 0 done, 1 failure, 2 usage error (also a missing --data, --config or --resume
 run folder), 130 interrupted.`,
 });
@@ -223,7 +241,6 @@ const INTEGER_FIELDS = {
   "base-filters": "baseFilters",
   depth: "depth",
   patience: "patience",
-  "val-every": "valEvery",
 } as const satisfies Partial<Record<ConfigOption, keyof TrainConfig>>;
 
 /** One option's value as typed config fields; shared by flags and --config files. */
@@ -275,6 +292,18 @@ function applyOption(config: Partial<TrainConfig>, key: ConfigOption, v: string)
     case "schedule":
       config.schedule = parseChoice(flag, v, SCHEDULES);
       break;
+    case "val-every":
+      config.valEvery = v.trim() === "end" ? null : parseInteger(flag, v, { min: 1 });
+      break;
+    case "augment": {
+      const strength = parseNumber(flag, v, { min: 0, max: MAX_AUGMENT_STRENGTH });
+      config.augmentStrength = strength;
+      config.augment = strength > 0;
+      break;
+    }
+    case "time-limit":
+      config.timeLimit = parseDuration(flag, v);
+      break;
     case "val-overlap":
       config.valOverlap = parseNumber(flag, v, { min: 0, below: 1 });
       break;
@@ -297,15 +326,21 @@ function readConfigFile(path: string): Partial<TrainConfig> {
   const out: Partial<TrainConfig> = {};
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
     const flag = k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-    const key = flag === "learning-rate" ? "lr" : flag;
+    const key = flag === "learning-rate" ? "lr" : flag === "augment-strength" ? "augment" : flag;
     if (key === "normalization") {
       if (v !== "batch" && v !== "instance" && v !== "group")
         throw new UsageError(`bad normalization ${String(v)}`);
       out.normalization = v;
+    } else if (key === "outputs") {
+      if (v !== "classes" && v !== "regions")
+        throw new UsageError(`outputs must be classes or regions`);
+      out.outputs = v;
     } else if (key === "dropout") {
       if (typeof v !== "number" || !(v >= 0 && v < 1))
         throw new UsageError(`dropout must be in [0, 1)`);
       out.dropout = v;
+    } else if (key === "augment" && typeof v === "number") {
+      applyOption(out, "augment", String(v));
     } else if (key === "attention" || key === "augment") {
       if (typeof v !== "boolean") throw new UsageError(`${k} must be true or false`);
       out[key] = v;
@@ -337,32 +372,45 @@ function configOf(values: Values, argv: readonly string[]): TrainConfig {
     applyOption(fromFlags, name as ConfigOption, values[name as ConfigOption]!);
   const fromFile = values.config === undefined ? {} : readConfigFile(values.config);
   const merged = { ...DEFAULT_CONFIG, ...fromFile, ...fromFlags };
+  // Under a time limit, validating only at the end leaves the budget to training.
+  const timeLimited = merged.timeLimit !== undefined && merged.timeLimit !== null;
+  if (timeLimited && !("valEvery" in fromFile) && !("valEvery" in fromFlags))
+    merged.valEvery = null;
   const missing = (["data", "out"] as const).filter((k) => merged[k] === undefined);
   if (missing.length > 0) throw missingOptionError(...missing);
   return merged as TrainConfig;
 }
 
-/** The bar for a step: the run's share done, epoch, step, loss, speed; ETA from recent step times. */
+/**
+ * The bar for a step: the run's share done, epoch, step, loss, speed; ETA from recent step times.
+ * Under a time limit (seconds) the share and ETA are of the steps or the time, whichever ends first.
+ */
 export function trainingProgress(
   e: Extract<TrainEvent, { type: "step" }>,
   epochs: number,
   recentSeconds: readonly number[],
+  timeLimit: number | null = null,
 ): ProgressUpdate {
   const mean = recentSeconds.reduce((a, b) => a + b, 0) / Math.max(1, recentSeconds.length);
   const speed = mean > 0 ? 1 / mean : 0;
+  const bySteps = e.totalSteps > 0 ? e.step / e.totalSteps : 0;
+  const stepsEta = (e.totalSteps - e.step) * mean;
   return {
-    fraction: e.totalSteps > 0 ? e.step / e.totalSteps : 0,
+    fraction: timeLimit === null ? bySteps : Math.min(1, Math.max(bySteps, e.time / timeLimit)),
     text:
       `epoch ${e.epoch}/${epochs} step ${e.stepInEpoch}/${e.stepsPerEpoch} ` +
       `loss ${e.loss.toFixed(4)} ${speed.toFixed(2)} step/s`,
-    eta: (e.totalSteps - e.step) * mean,
+    eta: timeLimit === null ? stepsEta : Math.max(0, Math.min(stepsEta, timeLimit - e.time)),
   };
 }
 
 function summaryText(summary: RunSummary): string {
   const v = summary.lastVal;
   return (
-    `${summary.reason} after ${summary.step} steps (epoch ${summary.epoch}) in ${summary.seconds.toFixed(1)} s on ${summary.backend}\n` +
+    `${summary.reason} after ${summary.step} steps (epoch ${summary.epoch}) in ${summary.seconds.toFixed(1)} s on ${summary.backend}` +
+    (summary.validationSeconds > 0
+      ? ` (validation ${summary.validationSeconds.toFixed(1)} s of it)\n`
+      : "\n") +
     (v === null
       ? ""
       : `validation Dice WT ${v.WT.toFixed(4)} TC ${v.TC.toFixed(4)} ET ${v.ET.toFixed(4)}\n`) +
@@ -390,6 +438,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   const bar = new ProgressBar({ write: io.stderr, tty: io.stderrIsTTY === true });
   const recent: number[] = [];
   let epochs = config.epochs;
+  let timeLimit = config.timeLimit ?? null;
   let summary: RunSummary;
   try {
     summary = await runTraining(config, {
@@ -397,6 +446,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       log: (line) => bar.log(`brats-train: ${line}\n`),
       onStart: (info) => {
         epochs = info.config.epochs;
+        timeLimit = info.config.timeLimit ?? null;
         bar.log(
           `brats-train: backend ${info.backend}; ${info.split.train.length} training, ` +
             `${info.split.val.length} validation case(s)${info.resumed ? "; resuming" : ""}\n`,
@@ -407,12 +457,16 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
           recent.push(e.stepSeconds);
           if (recent.length > 20) recent.shift();
           // The end of an epoch always shows, also in logs.
-          bar.update(trainingProgress(e, epochs, recent), e.stepInEpoch === e.stepsPerEpoch);
+          bar.update(
+            trainingProgress(e, epochs, recent, timeLimit),
+            e.stepInEpoch === e.stepsPerEpoch,
+          );
         } else if (e.type === "epoch") {
           const val =
             e.val === null
               ? ""
-              : ` val Dice WT ${e.val.WT.toFixed(3)} TC ${e.val.TC.toFixed(3)} ET ${e.val.ET.toFixed(3)}${e.best ? " (best)" : ""}`;
+              : ` val Dice WT ${e.val.WT.toFixed(3)} TC ${e.val.TC.toFixed(3)} ET ${e.val.ET.toFixed(3)}${e.best ? " (best)" : ""}` +
+                (e.valSeconds === undefined ? "" : ` in ${e.valSeconds.toFixed(1)} s`);
           bar.log(
             `epoch ${e.epoch}: loss ${e.loss.toFixed(4)} lr ${e.lr.toExponential(2)}${val}\n`,
           );

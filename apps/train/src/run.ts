@@ -4,6 +4,7 @@
 // directly.
 import { classesToLabels, type LabelConvention } from "@brats/conventions";
 import {
+  augmentationOfStrength,
   discoverCases,
   PatchLoader,
   prepareCase,
@@ -49,6 +50,8 @@ export interface RunSummary {
   bestMeanDice: number | null;
   /** Validation Dice of the last validated epoch. */
   lastVal: { WT: number; TC: number; ET: number } | null;
+  /** Seconds spent validating, over the run's sessions. */
+  validationSeconds: number;
   split: Split;
   resumed: boolean;
   /** model.onnx of the run (best/ checkpoint if any, else last/). */
@@ -184,7 +187,7 @@ export async function runTraining(
         seed: config.seed,
         patchesPerEpoch: config.stepsPerEpoch * config.batch,
         workers: config.workers,
-        augment: config.augment,
+        augment: config.augment ? augmentationOfStrength(config.augmentStrength ?? 1) : false,
         foregroundShare: config.foregroundShare,
         load: { modalities: config.modalities },
         convention: config.labels,
@@ -195,6 +198,9 @@ export async function runTraining(
     stepsPerEpoch: config.stepsPerEpoch,
     learningRate: config.learningRate,
     schedule: config.schedule,
+    ...(config.timeLimit === undefined || config.timeLimit === null
+      ? {}
+      : { timeLimit: config.timeLimit }),
     ...(config.patience === null ? {} : { patience: config.patience }),
     ...(validation === null
       ? {}
@@ -233,6 +239,7 @@ export async function runTraining(
     bestEpoch: result.bestEpoch,
     bestMeanDice: result.bestScore,
     lastVal: validated.length === 0 ? null : validated[validated.length - 1]!.val,
+    validationSeconds: result.history.reduce((sum, h) => sum + (h.valSeconds ?? 0), 0),
     split,
     resumed: resume,
     onnx: onnx.path,

@@ -14,6 +14,8 @@ export interface EpochRecord {
   val: RegionScores | null;
   /** Seconds since the run started (resumes included). */
   time: number;
+  /** Seconds the validation took, when the epoch was validated. */
+  valSeconds?: number;
 }
 
 /** One optimiser step of a step line. Readers accept lines without `lr` or `time`. */
@@ -50,15 +52,23 @@ export interface TrainingLog {
 
 /**
  * The epoch line of `record`, newline included:
- * `{"type":"epoch","epoch","loss","lr","val":{"WT","TC","ET"},"time"}`, without "val" when the
- * epoch was not validated.
+ * `{"type":"epoch","epoch","loss","lr","val":{"WT","TC","ET"},"time","valSeconds"}`, without "val"
+ * and "valSeconds" when the epoch was not validated.
  */
 export function formatEpochLine(record: EpochRecord): string {
-  const { epoch, loss, lr, val, time } = record;
+  const { epoch, loss, lr, val, time, valSeconds } = record;
   const line =
     val === null
       ? { type: "epoch", epoch, loss, lr, time }
-      : { type: "epoch", epoch, loss, lr, val, time };
+      : {
+          type: "epoch",
+          epoch,
+          loss,
+          lr,
+          val,
+          time,
+          ...(valSeconds === undefined ? {} : { valSeconds }),
+        };
   return JSON.stringify(line) + "\n";
 }
 

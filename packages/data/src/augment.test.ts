@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { gammaTable, powUnit } from "./augment-intensity.js";
 import { spatialInverse } from "./augment-spatial.js";
 import {
+  augmentationOfStrength,
   applyAugmentation,
   augmentPatch,
   drawAugmentation,
@@ -380,6 +381,73 @@ describe("drawAugmentation and augmentPatch", () => {
       expect.objectContaining({ code: "GEOMETRY_MISMATCH" }),
     );
     expect(() => applyAugmentation(p, none(2))).toThrow(
+      expect.objectContaining({ code: "BAD_OPTION" }),
+    );
+  });
+});
+
+describe("augmentationOfStrength: one knob", () => {
+  it("1 draws exactly what augmentPatch's defaults draw", () => {
+    for (let seed = 0; seed < 50; seed++) {
+      const a = drawAugmentation(createRng(seed), 3, {});
+      const b = drawAugmentation(createRng(seed), 3, augmentationOfStrength(1) as object);
+      expect(b).toEqual(a);
+    }
+  });
+
+  it.each<[number, object | false]>([
+    [0, false],
+    [
+      0.5,
+      {
+        flip: { probability: 0.5 },
+        intensity: { probability: 0.5, scale: 0.05, shift: 0.05 },
+        gamma: { probability: 0.15, range: [0.85, 1.25] },
+      },
+    ],
+    [
+      2,
+      {
+        flip: { probability: 0.5 },
+        intensity: { probability: 1, scale: 0.2, shift: 0.2 },
+        gamma: { probability: 0.6, range: [0.4, 2] },
+        rotation: { probability: 0.2, maxAngle: Math.PI / 12 },
+        scaling: { probability: 0.2, range: [0.85, 1.25] },
+      },
+    ],
+  ])("strength %d", (strength, want) => {
+    const got = augmentationOfStrength(strength);
+    if (want === false) {
+      expect(got).toBe(false);
+      return;
+    }
+    // Hand-computed values; floating point in the products, so compare closely.
+    expect(
+      JSON.parse(
+        JSON.stringify(got, (_k, v: unknown) =>
+          typeof v === "number" ? Number(v.toFixed(12)) : v,
+        ),
+      ),
+    ).toEqual(
+      JSON.parse(
+        JSON.stringify(want, (_k, v: unknown) =>
+          typeof v === "number" ? Number(v.toFixed(12)) : v,
+        ),
+      ),
+    );
+  });
+
+  it("1.5: rotations and scaling come in with probability 0.1", () => {
+    const o = augmentationOfStrength(1.5) as {
+      rotation: { probability: number };
+      scaling: { probability: number };
+    };
+    expect(o.rotation.probability).toBeCloseTo(0.1, 12);
+    expect(o.scaling.probability).toBeCloseTo(0.1, 12);
+  });
+
+  it.each([-0.1, 2.01, Number.NaN, Number.POSITIVE_INFINITY])("rejects %d as BAD_OPTION", (s) => {
+    expect(() => augmentationOfStrength(s)).toThrow(
       expect.objectContaining({ code: "BAD_OPTION" }),
     );
   });

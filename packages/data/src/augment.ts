@@ -247,3 +247,37 @@ export function applyAugmentation<P extends Patch>(p: P, params: AugmentParams):
 export function augmentPatch<P extends Patch>(p: P, rng: Rng, opts: AugmentOptions = {}): P {
   return applyAugmentation(p, drawAugmentation(rng, p.channels, opts));
 }
+
+/** The largest augmentation strength augmentationOfStrength takes. */
+export const MAX_AUGMENT_STRENGTH = 2;
+
+/**
+ * Augmentation as one knob, `strength` in [0, 2]: 0 none; 1 augmentPatch's defaults (flips,
+ * intensity scale and shift ±0.1, gamma with p 0.3 in [0.7, 1.5]); in between and above, the
+ * intensity and gamma magnitudes and probabilities scale with it, and above 1 nnU-Net's
+ * rotations (±15° per axis) and scaling ([0.85, 1.25]) come in, each with probability
+ * 0.2·(strength − 1): at 2 they are nnU-Net's p = 0.2. Flips stay at p 0.5 whenever strength > 0
+ * (they cost nothing and keep the model mirror-symmetric). Returns false for 0.
+ */
+export function augmentationOfStrength(strength: number): AugmentOptions | false {
+  if (!(strength >= 0 && strength <= MAX_AUGMENT_STRENGTH)) {
+    throw badOption(
+      `augmentation strength must be in [0, ${MAX_AUGMENT_STRENGTH}], got ${strength}`,
+    );
+  }
+  if (strength === 0) return false;
+  const s = strength;
+  const opts: AugmentOptions = {
+    flip: { probability: 0.5 },
+    intensity: { probability: Math.min(1, s), scale: 0.1 * s, shift: 0.1 * s },
+    gamma: {
+      probability: Math.min(1, 0.3 * s),
+      range: [Math.max(0.1, 1 - 0.3 * s), 1 + 0.5 * s],
+    },
+  };
+  if (s > 1) {
+    opts.rotation = { probability: 0.2 * (s - 1), maxAngle: Math.PI / 12 };
+    opts.scaling = { probability: 0.2 * (s - 1), range: [0.85, 1.25] };
+  }
+  return opts;
+}

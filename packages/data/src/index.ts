@@ -37,8 +37,10 @@ export {
 } from "./patches.js";
 export {
   applyAugmentation,
+  augmentationOfStrength,
   augmentPatch,
   drawAugmentation,
+  MAX_AUGMENT_STRENGTH,
   type AugmentOptions,
   type AugmentParams,
 } from "./augment.js";

@@ -31,6 +31,7 @@ export {
   parseChoice,
   parseInteger,
   parseNumber,
+  parseDuration,
   requireInputPath,
   type IntegerRange,
   type NumberRange,

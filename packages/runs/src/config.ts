@@ -40,6 +40,12 @@ export interface TrainConfig {
   /** Encoder levels. */
   depth: number;
   normalization: "batch" | "instance" | "group";
+  /**
+   * "classes": softmax over background and the three tumour classes, Dice + CE; "regions":
+   * sigmoid WT/TC/ET outputs, Dice + BCE (nnU-Net's BraTS choice). Older config.json files lack
+   * it, which reads as "classes".
+   */
+  outputs?: "classes" | "regions";
   dropout: number;
   /** Spatial attention on the skip connections. */
   attention: boolean;
@@ -53,13 +59,23 @@ export interface TrainConfig {
   schedule: Schedule;
   /** Stop after this many validations without a better mean Dice; null: never. */
   patience: number | null;
-  /** Validate every this many epochs. */
-  valEvery: number;
+  /** Validate every this many epochs; null: only at the end of the run. */
+  valEvery: number | null;
+  /**
+   * Seconds the whole run may take (resumes and validation included); null: no limit. Written by
+   * brats-train since 0.2; older config.json files lack it, which reads as null.
+   */
+  timeLimit?: number | null;
   /** Overlap of the sliding windows of validation (and of inference by default). */
   valOverlap: number;
   /** Share of patches centred on tumour. */
   foregroundShare: number;
   augment: boolean;
+  /**
+   * How strong the augmentation is when on: augmentationOfStrength of @brats/data, 0–2, 1 its
+   * defaults. Written since 0.2; older config.json files lack it, which reads as 1.
+   */
+  augmentStrength?: number;
 }
 
 /** brats-train's defaults: everything but the data and run folders. */
@@ -73,6 +89,7 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, "data" | "out"> = {
   baseFilters: 16,
   depth: 4,
   normalization: "batch",
+  outputs: "classes",
   dropout: 0.1,
   attention: true,
   split: { kind: "share", share: 0.2 },
@@ -83,9 +100,11 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, "data" | "out"> = {
   schedule: "poly",
   patience: null,
   valEvery: 1,
+  timeLimit: null,
   valOverlap: 0.5,
   foregroundShare: 0.33,
   augment: true,
+  augmentStrength: 1,
 };
 
 /**
@@ -109,6 +128,7 @@ export function unetOptions(config: TrainConfig): UNet3DConfig {
     depth: config.depth,
     baseFilters: config.baseFilters,
     normalization: config.normalization,
+    outputs: config.outputs ?? "classes",
     dropout: config.dropout,
     attention: config.attention,
     seed: config.seed,

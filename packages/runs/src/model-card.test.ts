@@ -1,6 +1,6 @@
 // MODEL_CARD.md: the text from hand-made run states (table tests), and the card written from the
 // files of a tiny run folder (made with @brats/unet3d train()).
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -168,11 +168,18 @@ describe("renderModelCard", () => {
         onnx: { file: "model.onnx", checkpoint: "last", bytes: 20_000 },
       },
     ],
+    [
+      "time-limit",
+      {
+        finished: "time-limit",
+        config: { timeLimit: 1800, valEvery: null, outputs: "regions", augmentStrength: 1.5 },
+      },
+    ],
   ])("renders the whole %s card as pinned in __golden__", (name, overrides) => {
-    const golden = readFileSync(
-      new URL(`./__golden__/model-card-${name}.md`, import.meta.url),
-      "utf8",
-    );
+    const file = new URL(`./__golden__/model-card-${name}.md`, import.meta.url);
+    // UPDATE_GOLDEN=1 rewrites the pinned cards (then read the diff before committing it).
+    if (process.env.UPDATE_GOLDEN === "1") writeFileSync(file, renderModelCard(info(overrides)));
+    const golden = readFileSync(file, "utf8");
     expect(renderModelCard(info(overrides))).toBe(golden);
   });
 

@@ -112,6 +112,9 @@ function table(rows: Array<[string, string]>): string[] {
 
 function statusText({ info, last, c, completedEpochs }: CardContext): string {
   if (last.finished === "completed") return `completed: ${completedEpochs} of ${c.epochs} epochs`;
+  if (last.finished === "time-limit") {
+    return `ended on its time limit of ${duration(c.timeLimit ?? last.elapsed)} after ${last.step} steps`;
+  }
   if (last.finished === "early-stopped") {
     return `stopped early after ${completedEpochs} of ${c.epochs} epochs (no better mean validation Dice in ${c.patience ?? "?"} validations)`;
   }
@@ -202,22 +205,25 @@ function trainingSection({ info, record, last, c, completedEpochs }: CardContext
     ...table([
       ["Backend", code(backend)],
       ["Started", record.started],
-      ["Training time", `${duration(last.elapsed)}, all sessions`],
+      [
+        "Training time",
+        `${duration(last.elapsed)}, all sessions${c.timeLimit === undefined || c.timeLimit === null ? "" : ` (time limit ${duration(c.timeLimit)}, validation included)`}`,
+      ],
       [
         "Epochs and steps",
         `${completedEpochs} of ${c.epochs} epochs, ${last.step} steps (${c.stepsPerEpoch} per epoch, batch ${c.batch}, patches ${c.patch}³)`,
       ],
       [
         "Optimiser",
-        `Adam, learning rate ${c.learningRate}, ${c.schedule} schedule; Dice + cross-entropy loss`,
+        `Adam, learning rate ${c.learningRate}, ${c.schedule} schedule; ${(c.outputs ?? "classes") === "regions" ? "Dice + binary cross-entropy on WT/TC/ET sigmoids" : "Dice + cross-entropy loss"}`,
       ],
       [
         "Sampling",
-        `${Math.round(c.foregroundShare * 100)} % of patches centred on tumour; augmentation ${c.augment ? "on" : "off"}`,
+        `${Math.round(c.foregroundShare * 100)} % of patches centred on tumour; augmentation ${c.augment ? `on, strength ${c.augmentStrength ?? 1}` : "off"}`,
       ],
       [
         "Validation",
-        `every ${c.valEvery} epoch(s), whole cases, sliding windows (overlap ${c.valOverlap})`,
+        `${c.valEvery === null ? "at the end of the run" : `every ${c.valEvery} epoch(s)`}, whole cases, sliding windows (overlap ${c.valOverlap})`,
       ],
       ["Seed", String(c.seed)],
     ]),

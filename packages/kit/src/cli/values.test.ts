@@ -7,10 +7,46 @@ import {
   missingOptionError,
   parseChoice,
   parseInteger,
+  parseDuration,
   parseNumber,
   requireInputPath,
   UsageError,
 } from "../cli.js";
+
+describe("parseDuration", () => {
+  it.each([
+    ["90s", 90],
+    ["30m", 1800],
+    ["2h", 7200],
+    ["1h30m", 5400],
+    ["1h 30m 15s", 5415],
+    ["1.5h", 5400],
+    ["0.5s", 0.5],
+    ["30", 1800],
+    ["2.5", 150],
+    [" 10M ", 600],
+  ])("%j is %d s", (value, seconds) => {
+    expect(parseDuration("--time-limit", value)).toBe(seconds);
+  });
+
+  it.each(["", "0", "0m", "-5m", "m", "10x", "30m2h", "1h1h", "1h30", "1e3", "5 m s", "Infinity"])(
+    "rejects %j with a usage error that shows the forms",
+    (value) => {
+      const error = (() => {
+        try {
+          parseDuration("--time-limit", value);
+        } catch (e) {
+          return e;
+        }
+        return null;
+      })();
+      expect(error).toBeInstanceOf(UsageError);
+      expect((error as UsageError).message).toBe(
+        `--time-limit must be a duration like 90s, 30m, 2h or 1h30m (a bare number is minutes), got ${value}`,
+      );
+    },
+  );
+});
 
 describe("value checks", () => {
   it.each([

@@ -100,3 +100,31 @@ export function requireInputPath(
   if (kind !== "any" && is !== kind) throw new UsageError(`${option}: not a ${kind}: ${path}`);
   return is;
 }
+
+const DURATION_UNITS: Record<string, number> = { h: 3600, m: 60, s: 1 };
+
+/**
+ * A duration in seconds: `90s`, `30m`, `2h`, `1h30m`, `1.5h`, `2h 15m 10s` (units h, m, s, each
+ * at most once, largest first); a bare number is minutes. Must be more than zero. Else a
+ * UsageError (`--time-limit must be a duration like 90s, 30m, 2h or 1h30m, got x`).
+ */
+export function parseDuration(name: string, value: string): number {
+  const text = value.trim().toLowerCase();
+  const bad = () =>
+    new UsageError(
+      `${name} must be a duration like 90s, 30m, 2h or 1h30m (a bare number is minutes), got ${value}`,
+    );
+  let seconds: number;
+  if (/^\d+(\.\d+)?$/.test(text)) {
+    seconds = Number(text) * 60;
+  } else {
+    const parts = [...text.matchAll(/(\d+(?:\.\d+)?)\s*([hms])\s*/gy)];
+    if (parts.length === 0 || parts.map((p) => p[0]).join("") !== text) throw bad();
+    const units = parts.map((p) => p[2]!);
+    const order = units.map((u) => "hms".indexOf(u));
+    if (order.some((o, i) => i > 0 && o <= order[i - 1]!)) throw bad();
+    seconds = parts.reduce((sum, p) => sum + Number(p[1]) * DURATION_UNITS[p[2]!]!, 0);
+  }
+  if (!(seconds > 0) || !Number.isFinite(seconds)) throw bad();
+  return seconds;
+}

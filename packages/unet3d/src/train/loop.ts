@@ -1,7 +1,7 @@
 // The training loop: Adam (optimizer.ts) with a learning-rate schedule (schedule.ts) over epochs
 // of patches, validation of whole cases with sliding-window inference (validate.ts), atomic
 // `last`/`best` checkpoints that hold everything a resume needs (checkpoint.ts), the logs
-// (log.ts), early stopping and a clean stop on SIGINT (signals.ts).
+// (log.ts), early stopping, a clean stop on SIGINT (signals.ts) and a time budget (budget.ts).
 import { mkdir } from "node:fs/promises";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { loadModel } from "../io.js";
@@ -29,10 +29,11 @@ import {
   type TrainOptions,
   type TrainResult,
 } from "./options.js";
-import { learningRateAt } from "./schedule.js";
+import { TimeBudget, systemClock, type Clock } from "./budget.js";
+import { learningRateAtFraction } from "./schedule.js";
 import { watchInterrupts, type Interrupts } from "./signals.js";
 import { taskOf, trainStep, type Task } from "./step.js";
-import { validate } from "./validate.js";
+import { estimateValidationSeconds, validate } from "./validate.js";
 
 /** A run in progress: its options, what it trains, and its state (mutated step by step). */
 interface Run {
@@ -48,13 +49,24 @@ interface Run {
   log: RunLog;
   /** Seconds since the run started (resumes included). */
   now: () => number;
+  clock: Clock;
+  /** With options.timeLimit. */
+  budget: TimeBudget | null;
 }
 
-/** The learning rate by global step, with the options' schedule. */
-function scheduleOf(options: TrainOptions, totalSteps: number): (step: number) => number {
+/**
+ * The learning rate by global step, with the options' schedule. Under a time limit the schedule
+ * follows the larger of the shares of steps and of time spent, so it reaches its end at whichever
+ * limit comes first.
+ */
+function scheduleOf(
+  options: TrainOptions,
+  totalSteps: number,
+  budget: TimeBudget | null,
+): (step: number) => number {
   const { learningRate = 1e-3 } = options;
   return (step) =>
-    learningRateAt(step, totalSteps, {
+    learningRateAtFraction(Math.max(step / totalSteps, budget?.fraction() ?? 0), {
       learningRate,
       ...(options.schedule === undefined ? {} : { schedule: options.schedule }),
       ...(options.polyPower === undefined ? {} : { polyPower: options.polyPower }),
@@ -82,6 +94,7 @@ async function openRun(
 
 async function checkpoint(run: Run, name: CheckpointName): Promise<void> {
   const { state } = run;
+  const started = run.clock();
   const snapshot: TrainState = {
     ...state,
     elapsed: run.now(),
@@ -91,22 +104,29 @@ async function checkpoint(run: Run, name: CheckpointName): Promise<void> {
     ...(await run.log.sizes()),
   };
   await saveCheckpoint(run.options.outDir, name, run.model, run.adam, snapshot);
+  run.budget?.noteCheckpoint(run.clock() - started);
   run.options.onProgress?.({ type: "checkpoint", name, epoch: state.epoch, step: state.step });
 }
 
-/** The remaining steps of the epoch in progress; false when an interrupt stopped them. */
-async function runSteps(run: Run, interrupts: Interrupts): Promise<boolean> {
+/** The remaining steps of the epoch in progress, until an interrupt or the time budget stops them. */
+async function runSteps(
+  run: Run,
+  interrupts: Interrupts,
+): Promise<"done" | "interrupted" | "budget"> {
   const { state, options } = run;
   const { stepsPerEpoch, checkpointEverySteps } = options;
   while (state.stepInEpoch < stepsPerEpoch) {
-    if (interrupts.requested) return false;
-    const started = performance.now();
+    if (interrupts.requested) return "interrupted";
+    if (run.budget !== null && !run.budget.canStep()) return "budget";
+    const started = run.clock();
     const lr = run.lrAt(state.step);
     const batch = await run.source.next();
     const loss = await trainStep(run.model, run.adam, batch, lr, state.step + 1, run.step);
     state.step++;
     state.stepInEpoch++;
     state.epochLossSum += loss;
+    const stepSeconds = run.clock() - started;
+    run.budget?.noteStep(stepSeconds);
     const time = run.now();
     await run.log.step({ epoch: state.epoch, step: state.step, loss, lr, time });
     options.onProgress?.({
@@ -119,7 +139,7 @@ async function runSteps(run: Run, interrupts: Interrupts): Promise<boolean> {
       loss,
       lr,
       time,
-      stepSeconds: (performance.now() - started) / 1000,
+      stepSeconds,
     });
     if (
       checkpointEverySteps !== undefined &&
@@ -129,7 +149,7 @@ async function runSteps(run: Run, interrupts: Interrupts): Promise<boolean> {
       await checkpoint(run, "last");
     }
   }
-  return true;
+  return "done";
 }
 
 /** Records a validation's mean Dice against the best so far; true when it is a new best. */
@@ -146,24 +166,35 @@ function noteValidation(state: TrainState, val: RegionScores, epoch: number): bo
 }
 
 /**
- * End of an epoch: validate, log, checkpoint, maybe stop early. Returns why the run ends here, or
- * null when it goes on (the state then points at the next epoch).
+ * End of an epoch (or of the steps of one the time budget allowed, `outOfTime`): validate, log,
+ * checkpoint, maybe stop early or on the budget. Returns why the run ends here, or null when it
+ * goes on (the state then points at the next epoch).
  */
-async function endEpoch(run: Run): Promise<StopReason | null> {
+async function endEpoch(run: Run, outOfTime: boolean): Promise<StopReason | null> {
   const { state, options } = run;
   const { epochs, validation, patience } = options;
   const epoch = state.epoch;
-  const every = validation?.every ?? 1;
-  const validating = validation !== undefined && (epoch % every === 0 || epoch === epochs);
-  const val = validating
-    ? await validate(run.model, validation, run.step.outputs, epoch, options.onProgress)
-    : null;
+  // The last epoch under a time limit: no further step would leave time for the run's end.
+  const lastOnTime = outOfTime || (run.budget !== null && !run.budget.canStep());
+  const every = validation?.every === undefined ? 1 : validation.every;
+  const validating =
+    validation !== undefined &&
+    ((every !== null && epoch % every === 0) || epoch === epochs || lastOnTime);
+  let val: RegionScores | null = null;
+  let valSeconds: number | undefined;
+  if (validating) {
+    const started = run.clock();
+    val = await validate(run.model, validation, run.step.outputs, epoch, options.onProgress);
+    valSeconds = run.clock() - started;
+    run.budget?.noteValidation(valSeconds);
+  }
   const record: EpochRecord = {
     epoch,
-    loss: state.epochLossSum / options.stepsPerEpoch,
+    loss: state.epochLossSum / state.stepInEpoch,
     lr: run.lrAt(state.step - 1),
     val,
     time: run.now(),
+    ...(valSeconds === undefined ? {} : { valSeconds }),
   };
   state.history.push(record);
   await run.log.epoch(record);
@@ -176,10 +207,18 @@ async function endEpoch(run: Run): Promise<StopReason | null> {
     val,
     time: record.time,
     best: improved,
+    ...(valSeconds === undefined ? {} : { valSeconds }),
   });
   const stopEarly = patience !== undefined && state.validationsSinceBest >= patience;
-  const finished = epoch === epochs || stopEarly;
-  const reason: StopReason = stopEarly && epoch < epochs ? "early-stopped" : "completed";
+  const finished = epoch === epochs || stopEarly || lastOnTime;
+  const reason: StopReason =
+    epoch === epochs && !outOfTime
+      ? "completed"
+      : stopEarly
+        ? "early-stopped"
+        : lastOnTime
+          ? "time-limit"
+          : "completed";
   // The saved state points at the next epoch, so a resume starts there.
   if (finished) {
     state.finished = reason;
@@ -198,11 +237,19 @@ async function runEpochs(run: Run, interrupts: Interrupts): Promise<StopReason> 
   const { state } = run;
   if (state.finished !== null) return state.finished;
   while (state.epoch <= run.options.epochs) {
-    if (!(await runSteps(run, interrupts))) {
+    const steps = await runSteps(run, interrupts);
+    if (steps === "interrupted") {
       await checkpoint(run, "last");
       return "interrupted";
     }
-    const ended = await endEpoch(run);
+    if (steps === "budget" && state.stepInEpoch === 0) {
+      // Out of time before the epoch's first step (a resume with its budget spent, or a budget
+      // smaller than one step): nothing new to log.
+      state.finished = "time-limit";
+      await checkpoint(run, "last");
+      return "time-limit";
+    }
+    const ended = await endEpoch(run, steps === "budget");
     if (ended !== null) return ended;
   }
   return "completed";
@@ -232,12 +279,26 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     sigint: options.handleSigint ?? true,
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
-  const runStart = performance.now();
+  const clock = options.clock ?? systemClock;
   const elapsedAtStart = state.elapsed;
+  const runStart = clock();
+  const budget =
+    options.timeLimit === undefined
+      ? null
+      : new TimeBudget(options.timeLimit, { clock, elapsed: elapsedAtStart });
+  if (budget !== null && options.validation !== undefined && state.finished === null) {
+    // A resumed run holds back what its earlier validations took; a fresh one times a window.
+    const measured = state.history.flatMap((h) =>
+      h.valSeconds === undefined ? [] : [h.valSeconds],
+    );
+    if (measured.length > 0) budget.noteValidation(Math.max(...measured));
+    else
+      budget.estimateValidation(await estimateValidationSeconds(model, options.validation, clock));
+  }
   const run: Run = {
     options,
     totalSteps,
-    lrAt: scheduleOf(options, totalSteps),
+    lrAt: scheduleOf(options, totalSteps, budget),
     step: { beta1, beta2, epsilon, ...task },
     state,
     model,
@@ -245,7 +306,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     dropouts,
     source,
     log,
-    now: () => elapsedAtStart + (performance.now() - runStart) / 1000,
+    now: () => elapsedAtStart + (clock() - runStart),
+    clock,
+    budget,
   };
   let reason: StopReason;
   try {

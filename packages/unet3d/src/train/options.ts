@@ -44,8 +44,11 @@ export type CaseScorer = (
 
 export interface ValidationOptions {
   cases: ValidationCase[];
-  /** Validate after every `every`-th epoch (and after the last one). Default 1. */
-  every?: number;
+  /**
+   * Validate after every `every`-th epoch and after the last one (under a time limit, the one the
+   * budget ends); null: only after the last. Default 1.
+   */
+  every?: number | null;
   /** Sliding-window size [D,H,W] (usually the patch size). */
   windowSize: [number, number, number];
   overlap?: number;
@@ -86,6 +89,15 @@ export interface TrainOptions {
   patience?: number;
   /** Also save `last` every this many steps (besides every epoch end). Default: only at epoch ends. */
   checkpointEverySteps?: number;
+  /**
+   * Seconds the whole run may take, earlier sessions of a resumed run and validation included.
+   * Before each step the loop checks that the step and the run's end (a final validation and
+   * checkpoint, measured or estimated) still fit; when not, it validates, saves and returns
+   * "time-limit". The schedule then follows the time spent. `epochs` stays a cap.
+   */
+  timeLimit?: number;
+  /** Seconds on a monotonic clock, for the budget and the logged times. Default performance.now(). */
+  clock?: () => number;
   /** Stops like SIGINT: the current step finishes, `last` is saved. */
   signal?: AbortSignal;
   /** Install a SIGINT handler while training. Default true. */
@@ -117,10 +129,12 @@ export type TrainEvent =
       val: RegionScores | null;
       time: number;
       best: boolean;
+      /** Seconds the validation took, when there was one. */
+      valSeconds?: number;
     }
   | { type: "checkpoint"; name: "last" | "best"; epoch: number; step: number };
 
-export type StopReason = "completed" | "early-stopped" | "interrupted";
+export type StopReason = "completed" | "early-stopped" | "time-limit" | "interrupted";
 
 export interface TrainResult {
   reason: StopReason;
@@ -153,8 +167,11 @@ export function checkOptions(o: TrainOptions): void {
     throw bad(`patience must be ≥ 1, got ${o.patience}`);
   if (o.checkpointEverySteps !== undefined)
     positiveInt("checkpointEverySteps", o.checkpointEverySteps);
+  if (o.timeLimit !== undefined && !(o.timeLimit > 0 && Number.isFinite(o.timeLimit)))
+    throw bad(`timeLimit must be a positive number of seconds, got ${o.timeLimit}`);
   if (o.validation !== undefined) {
     if (o.validation.cases.length === 0) throw bad("validation needs at least one case");
-    if (o.validation.every !== undefined) positiveInt("validation.every", o.validation.every);
+    if (o.validation.every !== undefined && o.validation.every !== null)
+      positiveInt("validation.every", o.validation.every);
   }
 }

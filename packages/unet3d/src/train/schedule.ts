@@ -1,5 +1,5 @@
-// The learning-rate schedules of train(): a function of the global step only, so a resumed run
-// follows the same curve.
+// The learning-rate schedules of train(): a function of the share of the run done, by global step
+// (so a resumed run follows the same curve) or, under a time limit, by time spent as well.
 import { UNet3DError } from "../errors.js";
 
 export type Schedule = "poly" | "cosine" | "constant";
@@ -16,8 +16,16 @@ export interface ScheduleOptions {
  * cosine: min + (lr − min)·(1 + cos(π t/T))/2; constant: lr.
  */
 export function learningRateAt(step: number, totalSteps: number, opts: ScheduleOptions): number {
+  return learningRateAtFraction(Math.min(Math.max(step, 0), totalSteps) / totalSteps, opts);
+}
+
+/**
+ * Learning rate at share `t` ∈ [0, 1] of the run (clamped): of its steps, or of its time budget
+ * for a time-limited run.
+ */
+export function learningRateAtFraction(fraction: number, opts: ScheduleOptions): number {
   const { learningRate: lr, schedule = "poly", polyPower = 0.9, minLearningRate = 0 } = opts;
-  const t = Math.min(Math.max(step, 0), totalSteps) / totalSteps;
+  const t = Math.min(Math.max(fraction, 0), 1);
   switch (schedule) {
     case "constant":
       return lr;

@@ -1,7 +1,10 @@
 // Validation of whole cases with sliding-window inference, scored per BraTS region.
+import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { UNet3DError } from "../errors.js";
+import { slidingWindows } from "../inference-splitter.js";
 import { predictVolume } from "../inference.js";
+import type { Clock } from "./budget.js";
 import { classInRegion, type RegionScores } from "@brats/conventions";
 import type { TrainEvent, ValidationCase, ValidationOptions } from "./options.js";
 
@@ -78,4 +81,35 @@ export async function validate(
   }
   const n = opts.cases.length;
   return { WT: sum.WT / n, TC: sum.TC / n, ET: sum.ET / n };
+}
+
+/** What merging, the argmax and scoring add to the windows' forward passes, as a share (measured
+ * on the shared cases at 64³ windows: about 10 %; kept high so a time budget errs early). */
+const VALIDATION_OVERHEAD = 1.25;
+
+/**
+ * Seconds a validation of `opts.cases` should take: its sliding windows times one timed forward
+ * pass of a window (the first, so warm-up included: an estimate that errs high), plus overhead.
+ * A time-limited run holds this back until a real validation has been measured.
+ */
+export async function estimateValidationSeconds(
+  model: tfl.LayersModel,
+  opts: ValidationOptions,
+  clock: Clock,
+): Promise<number> {
+  let windows = 0;
+  for (const c of opts.cases) {
+    windows += slidingWindows(
+      [c.shape[0], c.shape[1], c.shape[2]],
+      opts.windowSize,
+      opts.overlap ?? 0.5,
+    ).length;
+  }
+  const channels = opts.cases[0]!.shape[3];
+  const started = clock();
+  const input = tf.zeros([1, ...opts.windowSize, channels]);
+  const output = model.predict(input) as tf.Tensor;
+  await output.data();
+  tf.dispose([input, output]);
+  return windows * (clock() - started) * VALIDATION_OVERHEAD;
 }
