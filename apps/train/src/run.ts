@@ -198,9 +198,10 @@ export async function runTraining(
     stepsPerEpoch: config.stepsPerEpoch,
     learningRate: config.learningRate,
     schedule: config.schedule,
+    // The budget covers this session's setup (backend, reading the validation cases) too.
     ...(config.timeLimit === undefined || config.timeLimit === null
       ? {}
-      : { timeLimit: config.timeLimit }),
+      : { timeLimit: Math.max(1e-3, config.timeLimit - (performance.now() - started) / 1000) }),
     ...(config.patience === null ? {} : { patience: config.patience }),
     ...(validation === null
       ? {}

@@ -89,7 +89,7 @@ const VALIDATION_OVERHEAD = 1.25;
 
 /**
  * Seconds a validation of `opts.cases` should take: its sliding windows times one timed forward
- * pass of a window (the first, so warm-up included: an estimate that errs high), plus overhead.
+ * pass of a window (after a warm-up pass), plus overhead.
  * A time-limited run holds this back until a real validation has been measured.
  */
 export async function estimateValidationSeconds(
@@ -106,10 +106,17 @@ export async function estimateValidationSeconds(
     ).length;
   }
   const channels = opts.cases[0]!.shape[3];
-  const started = clock();
   const input = tf.zeros([1, ...opts.windowSize, channels]);
-  const output = model.predict(input) as tf.Tensor;
-  await output.data();
-  tf.dispose([input, output]);
-  return windows * (clock() - started) * VALIDATION_OVERHEAD;
+  const forward = async (): Promise<void> => {
+    const output = model.predict(input) as tf.Tensor;
+    await output.data();
+    output.dispose();
+  };
+  // The first pass warms the kernels up (several times a warm window on wasm + oneDNN); time the second.
+  await forward();
+  const started = clock();
+  await forward();
+  const seconds = clock() - started;
+  input.dispose();
+  return windows * seconds * VALIDATION_OVERHEAD;
 }
