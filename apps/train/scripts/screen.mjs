@@ -217,7 +217,7 @@ for (const { setting, fold, seed } of jobs) {
   process.stderr.write(`screen.mjs: ${key} …\n`);
   if (setting === "pytorch-peer") {
     const trainDir = linkFolder(join(values.work, `fold${fold}-train`), train);
-    run(
+    const stdout = run(
       "/usr/bin/python3",
       [
         "../shared/peers/pytorch_quality.py",
@@ -231,7 +231,9 @@ for (const { setting, fold, seed } of jobs) {
       ],
       log,
     );
-    result = { steps: null, dice: evalDice(join(dir, "pred"), valDir, log) };
+    // The peer's last line: RESULT {"train_s", "steps", "final_loss", "infer_s"}.
+    const peer = JSON.parse(stdout.match(/^RESULT (.*)$/m)?.[1] ?? "{}");
+    result = { steps: peer.steps ?? null, dice: evalDice(join(dir, "pred"), valDir, log), peer };
   } else {
     const flags = [...SETTINGS[setting]];
     const configAt = flags.indexOf("--config-json");
