@@ -2,9 +2,10 @@
 // a small 3D U-Net trained on the CPU → the held-out case segmented by the ONNX engine → evaluated
 // → a results folder with the segmentation, metrics, overlays, training curves and an HTML report.
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import { copyFile, readdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { writePhantomDataset } from "@brats/data";
+import { makeDirs } from "@brats/kit/fs";
 import {
   runInference,
   type InferenceEvent,
@@ -129,7 +130,7 @@ async function prepareOut(out: string): Promise<void> {
     }
     await rm(out, { recursive: true, force: true });
   }
-  await mkdir(out, { recursive: true });
+  await makeDirs(out);
   await writeFile(
     join(out, MARKER),
     "written by brats-demo; re-running the demo replaces this folder\n",

@@ -19,6 +19,7 @@ import { InferError, USAGE_CODES } from "./errors.js";
 import { ONNX_BACKENDS, TFJS_BACKENDS } from "./models.js";
 import type { InferenceEvent, InferenceOptions, InferenceSummary } from "./options.js";
 import { runInference } from "./run.js";
+import { DEFAULT_CLAIM_TIMING } from "./claims.js";
 import { parseShard } from "./shard.js";
 
 // Re-exported for bin/brats-infer.js: the bin must run main with this bundle's own copy of kit,
@@ -128,6 +129,20 @@ same settings are skipped, so a re-run after a crash only does what is missing.`
       type: "boolean",
       description: "recompute cases OUT holds with other settings (default: refuse)",
     },
+    "claim-heartbeat": {
+      type: "string",
+      placeholder: "SECONDS",
+      description:
+        "workers sharing OUT claim each case before segmenting it; a held claim is touched this often",
+      defaultText: String(DEFAULT_CLAIM_TIMING.heartbeatSeconds),
+    },
+    "claim-stale": {
+      type: "string",
+      placeholder: "SECONDS",
+      description:
+        "a claim of another machine untouched this long is taken over (on this machine: when its process is dead)",
+      defaultText: String(DEFAULT_CLAIM_TIMING.staleSeconds),
+    },
     "no-report": { type: "boolean", description: "do not write report.html" },
     json: { type: "boolean", description: "print one JSON summary on stdout" },
     quiet: {
@@ -137,6 +152,8 @@ same settings are skipped, so a re-run after a crash only does what is missing.`
   },
   epilogue: `The engine, backend and models are printed first (stderr); a progress bar over cases and
 windows with an ETA goes to stderr when it is a terminal.
+Several brats-infer started with the same command on one OUT (job arrays, several machines on a
+shared folder) split the cases by claiming them (OUT/.claims); a killed worker's case is taken over.
 Exit status: 0 every case done, 1 a case failed (the others are still done and listed) or the
 models/engine could not be loaded, 2 usage error (bad option, missing path, models that
 disagree, OUT made with other settings).`,
@@ -179,6 +196,24 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
   if (v.overlays) options.overlays = true;
   if (v.overwrite) options.overwrite = true;
   if (v["no-report"]) options.report = false;
+  const heartbeat = v["claim-heartbeat"];
+  const stale = v["claim-stale"];
+  if (heartbeat !== undefined || stale !== undefined) {
+    const heartbeatSeconds =
+      heartbeat === undefined
+        ? DEFAULT_CLAIM_TIMING.heartbeatSeconds
+        : parseNumber("--claim-heartbeat", heartbeat, { above: 0 });
+    const staleSeconds =
+      stale === undefined
+        ? DEFAULT_CLAIM_TIMING.staleSeconds
+        : parseNumber("--claim-stale", stale, { above: 0 });
+    if (staleSeconds <= heartbeatSeconds) {
+      throw new UsageError(
+        `--claim-stale (${staleSeconds} s) must be longer than --claim-heartbeat (${heartbeatSeconds} s)`,
+      );
+    }
+    options.claims = { heartbeatSeconds, staleSeconds };
+  }
   return { kind: "run", options, json: v.json, quiet: v.quiet };
 }
 

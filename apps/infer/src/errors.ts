@@ -13,7 +13,9 @@ export type InferErrorCode =
   /** The requested engine cannot be loaded (e.g. onnxruntime-node missing). */
   | "ENGINE"
   /** The input holds no BraTS case. */
-  | "NO_CASES";
+  | "NO_CASES"
+  /** An output file would replace one of the input files (OUT inside the input folder). */
+  | "OUTPUT_IS_INPUT";
 
 /** The error @brats/infer-app throws for bad options, models and inputs (per-case failures are reported, not thrown). */
 export class InferError extends Error {
@@ -32,4 +34,5 @@ export const USAGE_CODES: readonly InferErrorCode[] = [
   "NOT_FOUND",
   "MODEL_MISMATCH",
   "SETTINGS_CONFLICT",
+  "OUTPUT_IS_INPUT",
 ];

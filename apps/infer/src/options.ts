@@ -2,6 +2,7 @@
 // the run-level files it writes into OUT. A leaf module: the run's other modules all read it.
 import type { CheckpointName } from "@brats/runs";
 import type { EngineChoice, EngineName } from "./models.js";
+import type { ClaimTiming } from "./claims.js";
 import type { CaseSettings } from "./record.js";
 import type { Shard } from "./shard.js";
 
@@ -46,6 +47,11 @@ export interface InferenceOptions {
   overwrite?: boolean;
   /** Write <OUT>/report.html. Default true. */
   report?: boolean;
+  /**
+   * Workers sharing OUT claim cases (claims.ts): timings, or false to do every case of the
+   * shard without looking (the old behaviour). Default on, with DEFAULT_CLAIM_TIMING.
+   */
+  claims?: ClaimTiming | false;
 }
 
 export interface ModelInfo {

@@ -1,13 +1,21 @@
 // Before any case is segmented: the options checked, the input discovered and sharded, the
 // settings that make a case's output what it is, the refusal to mix settings in one OUT, and which
 // cases are already done (skipped) and which are still to do.
-import { existsSync, statSync } from "node:fs";
+import { existsSync, realpathSync, statSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { DataError, discoverCases, MODALITIES, type CaseFiles } from "@brats/data";
+import { checkWritableFolder, FolderError, makeDirs } from "@brats/kit/fs";
 import { InferError } from "./errors.js";
 import type { LoadedModels } from "./models.js";
-import type { CaseResult, InferenceOptions } from "./options.js";
+import {
+  METRICS_CSV,
+  METRICS_JSON,
+  OVERLAYS_DIR,
+  REPORT_HTML,
+  type CaseResult,
+  type InferenceOptions,
+} from "./options.js";
 import { caseState, readRecord, type CaseRecord, type CaseSettings } from "./record.js";
 import { shardCases } from "./shard.js";
 
@@ -40,7 +48,11 @@ export function checkOptions(opts: InferenceOptions): CheckedOptions {
   return { etThreshold, minComponent };
 }
 
-/** The input and output folders (absolute) and this shard's cases of the input, sorted by id. */
+/**
+ * The input and output folders (absolute) and this shard's cases of the input, sorted by id.
+ * Refuses (before anything is written) an OUT that cannot be a writable folder, and outputs that
+ * would replace input files (refuseOutputsOverInputs).
+ */
 export async function openInput(
   opts: InferenceOptions,
 ): Promise<{ input: string; out: string; cases: CaseFiles[] }> {
@@ -49,6 +61,15 @@ export async function openInput(
   if (!existsSync(input)) throw new InferError("NOT_FOUND", `no such input: ${opts.input}`);
   if (existsSync(out) && !statSync(out).isDirectory()) {
     throw new InferError("NOT_FOUND", `--out ${opts.out} exists and is not a folder`);
+  }
+  try {
+    // Made now, so that an OUT nothing can be written into fails before any work (the check
+    // alone passes for root under /proc, where only creating tells).
+    await checkWritableFolder(out);
+    await makeDirs(out);
+  } catch (err) {
+    if (!(err instanceof FolderError)) throw err;
+    throw new InferError("NOT_FOUND", `--out ${opts.out}: ${err.message}`, { cause: err });
   }
   let all: CaseFiles[];
   try {
@@ -61,7 +82,59 @@ export async function openInput(
       cause: err,
     });
   }
+  refuseOutputsOverInputs(out, all);
   return { input, out, cases: shardCases(all, opts.shard ?? null) };
+}
+
+/** The files brats-infer may write into OUT for `id` (relative to OUT). */
+export function caseOutputFiles(id: string): string[] {
+  return [
+    `${id}.nii.gz`,
+    `${id}.json`,
+    join(OVERLAYS_DIR, `${id}_prediction.png`),
+    join(OVERLAYS_DIR, `${id}_comparison.png`),
+  ];
+}
+
+/**
+ * OUTPUT_IS_INPUT when a file brats-infer would write into `out` is a file discovery found as an
+ * input, of any case (not only this shard's): in a flat folder holding cases P (P_t1.nii.gz, ...)
+ * and P_t1, case P_t1's segmentation P_t1.nii.gz is case P's T1.
+ */
+export function refuseOutputsOverInputs(out: string, cases: readonly CaseFiles[]): void {
+  const inputs = new Map<string, string>();
+  const canonical = (path: string) => {
+    try {
+      return realpathSync(path);
+    } catch {
+      return resolve(path);
+    }
+  };
+  for (const c of cases) {
+    const files = [...Object.entries(c.images), ...(c.seg === undefined ? [] : [["seg", c.seg]])];
+    for (const [kind, path] of files) {
+      if (path !== undefined)
+        inputs.set(canonical(resolve(c.dir, path)), `the ${kind} of case ${c.id}`);
+    }
+  }
+  const runFiles = [METRICS_JSON, METRICS_CSV, REPORT_HTML];
+  const targets = [
+    ...runFiles.map((f) => ({ file: f, what: f })),
+    ...cases.flatMap((c) =>
+      caseOutputFiles(c.id).map((f) => ({ file: f, what: `case ${c.id}'s ${f}` })),
+    ),
+  ];
+  for (const { file, what } of targets) {
+    const path = join(out, file);
+    const input = inputs.get(canonical(path)) ?? inputs.get(resolve(path));
+    if (input !== undefined) {
+      throw new InferError(
+        "OUTPUT_IS_INPUT",
+        `writing ${what} into --out would replace ${path}, ${input}; choose an --out ` +
+          `outside the input folder`,
+      );
+    }
+  }
 }
 
 /** A --window edge the network takes (BAD_OPTION otherwise): divisible by 2^depth, and the

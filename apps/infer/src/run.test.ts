@@ -1,13 +1,25 @@
 // runInference on phantom cases with tiny random-weight ONNX models: idempotent re-runs, crash
 // leftovers, settings conflicts, shards sharing one OUT, ensembles, TTA, post-processing, errors.
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from "node:fs/promises";
+import {
+  copyFile,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  truncate,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readNifti } from "@brats/nifti";
 import type { EvaluationReport } from "@brats/metrics";
 import { createUNet3D, saveOnnx, setupTfjs } from "@brats/unet3d";
+import { tempHostName } from "@brats/kit/fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLAIMS_DIR } from "./claims.js";
 import { InferError } from "./errors.js";
 import { readRecord } from "./record.js";
 import type { InferenceEvent, InferenceOptions } from "./options.js";
@@ -311,5 +323,113 @@ describe("runInference: bad input", () => {
     const report = JSON.parse(await readFile(s.metrics!.json, "utf8")) as EvaluationReport;
     expect(report.cases.map((c) => c.case)).toEqual(["Phantom_00000"]);
     expect(report.failed.map((f) => [f.case, f.error.code])).toEqual([["Phantom_00001", "IO"]]);
+  });
+});
+
+describe("runInference: nothing of the input is ever overwritten", () => {
+  it("refuses an OUT where one case's segmentation is another case's input (OUTPUT_IS_INPUT)", async () => {
+    // A flat folder with cases P (P_t1.nii.gz is its T1) and P_t1 (whose segmentation is P_t1.nii.gz).
+    const flat = join(dir, "flat");
+    await mkdir(flat);
+    const source = join(data, IDS[0]!);
+    for (const id of ["P", "P_t1"]) {
+      for (const m of ["flair", "t1", "t1ce", "t2"]) {
+        await copyFile(join(source, `${IDS[0]}_${m}.nii.gz`), join(flat, `${id}_${m}.nii.gz`));
+      }
+    }
+    const before = await snapshot(flat);
+    const error = await runInference(base(flat, { input: flat })).catch((e: InferError) => e);
+    expect(error).toBeInstanceOf(InferError);
+    expect((error as InferError).code).toBe("OUTPUT_IS_INPUT");
+    expect((error as InferError).message).toMatch(/P_t1\.nii\.gz, the t1 of case P/);
+    expect(await snapshot(flat)).toEqual(before);
+    // The same input into its own OUT is fine.
+    const elsewhere = await runInference(
+      base(join(dir, "flat-out"), { input: flat, report: false }),
+    );
+    expect(elsewhere.counts).toEqual({ cases: 2, done: 2, skipped: 0, failed: 0 });
+  });
+
+  it("an --out that cannot be a folder fails before any work (NOT_FOUND)", async () => {
+    const started = performance.now();
+    expect(await codeOf(runInference(base("/proc/brats-infer-test/out")))).toBe("NOT_FOUND");
+    const file = join(dir, "a-file");
+    await writeFile(file, "x");
+    expect(await codeOf(runInference(base(join(file, "out"))))).toBe("NOT_FOUND");
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+});
+
+describe("runInference: workers sharing OUT claim cases", () => {
+  const fast = { heartbeatSeconds: 0.05, staleSeconds: 0.5 };
+
+  it("two workers started alike split the cases: each case done once, both end with every case", async () => {
+    const out = join(dir, "claimed");
+    const started: string[][] = [[], []];
+    const run = (w: 0 | 1) =>
+      runInference(base(out, { report: false, claims: fast }), {
+        onEvent: (e) => {
+          if (e.type === "case-start") started[w]!.push(e.id);
+        },
+      });
+    const [a, b] = await Promise.all([run(0), run(1)]);
+    const all = [...started[0]!, ...started[1]!].sort();
+    // Each case segmented exactly once between the two.
+    expect(all).toEqual(IDS);
+    for (const s of [a, b]) {
+      expect(s.counts.cases).toBe(4);
+      expect(s.counts.failed).toBe(0);
+      expect(s.counts.done + s.counts.skipped).toBe(4);
+    }
+    expect(a.counts.done + b.counts.done).toBe(4);
+    // Claims are released: none left behind.
+    expect(await readdir(join(out, CLAIMS_DIR))).toEqual([]);
+  });
+
+  it("takes over the claim of a killed worker (dead pid) at once, of another machine once stale", async () => {
+    const out = join(dir, "takeover");
+    await mkdir(join(out, CLAIMS_DIR), { recursive: true });
+    // A worker of this machine killed mid-case: its pid is gone.
+    const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], {
+      encoding: "utf8",
+    });
+    const claim = (host: string, pid: number) =>
+      JSON.stringify({ host, pid, token: "0123456789abcdef", started: new Date().toISOString() });
+    await writeFile(
+      join(out, CLAIMS_DIR, `${IDS[0]}.claim`),
+      claim(tempHostName(), Number(dead.stdout)),
+    );
+    // A worker of another machine that stopped touching its claim.
+    const remote = join(out, CLAIMS_DIR, `${IDS[1]}.claim`);
+    await writeFile(remote, claim("node-7.example.org", 4242));
+    const t0 = performance.now();
+    const summary = await runInference(base(out, { report: false, claims: fast }));
+    expect(summary.counts).toEqual({ cases: 4, done: 4, skipped: 0, failed: 0 });
+    // The remote claim was waited for until stale (0.5 s), not ignored.
+    expect(performance.now() - t0).toBeGreaterThan(400);
+    expect(await readdir(join(out, CLAIMS_DIR))).toEqual([]);
+  });
+
+  it("leaves a live worker's case alone until it is done", async () => {
+    const out = join(dir, "live");
+    await mkdir(join(out, CLAIMS_DIR), { recursive: true });
+    const path = join(out, CLAIMS_DIR, `${IDS[2]}.claim`);
+    // Held by a live process of this machine (this one's parent, say), never stale by pid.
+    await writeFile(
+      path,
+      JSON.stringify({
+        host: tempHostName(),
+        pid: process.ppid,
+        token: "feedfacefeedface",
+        started: "",
+      }),
+    );
+    const done = runInference(base(out, { report: false, claims: fast }));
+    // Release it after a while, as its owner finishing would.
+    await new Promise((r) => setTimeout(r, 800));
+    expect(existsSync(path)).toBe(true); // not taken over
+    await rm(path);
+    const summary = await done;
+    expect(summary.counts.done).toBe(4);
   });
 });

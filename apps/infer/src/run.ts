@@ -5,16 +5,19 @@
 //   <OUT>/metrics.json/.csv  brats-eval --json schema over every case of OUT with ground truth
 //   <OUT>/report.html        one self-contained page over every case of OUT
 // The steps live beside it: plan.ts (options, input, settings, refusals, what is done),
-// segment.ts (one case), outputs.ts (metrics and report). The CLI parses arguments into
+// segment.ts (one case), claims.ts (workers sharing OUT), outputs.ts (metrics and report). The CLI parses arguments into
 // InferenceOptions and calls runInference; tests and the demo call it directly.
-import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { makeDirs, removeStaleTemps } from "@brats/kit/fs";
+import { CaseClaims, CLAIMS_DIR } from "./claims.js";
 import { loadModels, type LoadedModels } from "./models.js";
-import type {
-  CaseResult,
-  InferenceHooks,
-  InferenceOptions,
-  InferenceSummary,
-  ModelInfo,
+import {
+  OVERLAYS_DIR,
+  type CaseResult,
+  type InferenceHooks,
+  type InferenceOptions,
+  type InferenceSummary,
+  type ModelInfo,
 } from "./options.js";
 import { recordsOf, writeMetrics, writeReport } from "./outputs.js";
 import { caseSettings, checkOptions, openInput, planCases, refuseConflicts } from "./plan.js";
@@ -68,8 +71,12 @@ export async function runInference(
     const settings = caseSettings(models, opts, checked);
     const key = settingsKey(settings);
     const overlays = opts.overlays === true;
-    await mkdir(out, { recursive: true });
+    await makeDirs(out);
     await refuseConflicts(out, key, settings, opts);
+    // Temp files of killed workers of this machine (never those of live ones or of other hosts).
+    for (const dir of [out, join(out, OVERLAYS_DIR), join(out, CLAIMS_DIR)]) {
+      await removeStaleTemps(dir);
+    }
 
     const { results, todo } = await planCases(out, cases, key, overlays);
     const modelInfo = modelInfoOf(models);
@@ -83,7 +90,8 @@ export async function runInference(
       skipped: cases.length - todo.length,
     });
     const ctx = { out, models, settings, key, overlays };
-    const failures = await segmentCases(todo, ctx, results, emit);
+    const claims = opts.claims === false ? null : new CaseClaims(out, opts.claims ?? {});
+    const failures = await segmentCases(todo, ctx, results, emit, claims);
 
     // Metrics and report cover every case of OUT made with these settings (other shards' too).
     const records = await recordsOf(out, key);

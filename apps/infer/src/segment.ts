@@ -1,8 +1,8 @@
 // One case at a time: preprocess as training did, predict with sliding windows, restore the labels
 // to the input's grid, post-process, write the segmentation, score it against the ground truth,
 // draw the overlays, and write the case record last (what makes the case done).
-import { mkdir, readdir, readFile, rm } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { readdir, readFile, rm } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
 import { labelConvention } from "@brats/conventions";
 import {
   DataError,
@@ -16,15 +16,17 @@ import {
   type PreprocessOptions,
 } from "@brats/data";
 import { evaluateCase, MetricsError, scoredCase, type ScoredCase } from "@brats/metrics";
-import { parseTempName, writeAtomic } from "@brats/kit/fs";
+import { makeDirs, parseTempName, writeAtomic } from "@brats/kit/fs";
 import { NiftiError, writeNifti } from "@brats/nifti";
 import { predictVolume, UNet3DError, type BratsModelMetadata } from "@brats/unet3d";
 import { renderComparisonPng, renderThreePlanePng } from "@brats/viz";
 import { InferError } from "./errors.js";
 import type { LoadedModels } from "./models.js";
 import { METRICS_JSON, OVERLAYS_DIR, type CaseResult, type InferenceEvent } from "./options.js";
-import { resultOf } from "./plan.js";
+import { caseOutputFiles, resultOf } from "./plan.js";
+import type { CaseClaims } from "./claims.js";
 import {
+  caseState,
   recordPath,
   segmentationPath,
   sha256,
@@ -72,18 +74,13 @@ function regionVolumes(
   return { WT: sum(regions.WT), TC: sum(regions.TC), ET: sum(regions.ET) };
 }
 
-/** Output file names of a case (relative to OUT or OUT/overlays). */
-function outputNames(id: string): string[] {
-  return [`${id}.nii.gz`, `${id}.json`, `${id}_prediction.png`, `${id}_comparison.png`];
-}
-
 /**
  * Temporary files a crashed run may have left for this case (never complete outputs), matched by
  * exact output name so that another case's (or shard's) files are never touched: the one temp-name
  * scheme of @brats/kit/fs, and the two that version 0.1.0 wrote (`<file>.tmp-*`, `.<file>.*.tmp`).
  */
 async function removeLeftovers(out: string, id: string): Promise<void> {
-  const names = outputNames(id);
+  const names = caseOutputFiles(id).map((f) => basename(f));
   const temp = (name: string) =>
     names.some(
       (f) =>
@@ -126,7 +123,7 @@ async function writeOverlays(
 ): Promise<CaseRecord["overlays"]> {
   const original = prepared.case;
   const shape = prepared.record.original.shape;
-  await mkdir(join(out, OVERLAYS_DIR), { recursive: true });
+  await makeDirs(join(out, OVERLAYS_DIR));
   const shown = displayModality(original.modalities);
   const image = {
     data: original.channels[original.modalities.indexOf(shown)]!,
@@ -259,41 +256,82 @@ export interface CaseFailure {
 
 /**
  * Segments `todo` in order, adding each result to `results` and emitting its events; a failing
- * case is recorded (status "failed") and the next one still runs. Returns the failures.
+ * case is recorded (status "failed") and the next one still runs. Returns the failures. With
+ * `claims`, a case is only segmented under this worker's claim: cases other workers hold are
+ * passed over and come back every heartbeat until they are done (then "skipped", as done by the
+ * other worker) or their claim is taken over as stale.
  */
 export async function segmentCases(
   todo: readonly CaseFiles[],
   ctx: CaseContext,
   results: Map<string, CaseResult>,
   emit: (event: InferenceEvent) => void,
+  claims: CaseClaims | null = null,
 ): Promise<CaseFailure[]> {
   const failures: CaseFailure[] = [];
-  for (let index = 0; index < todo.length; index++) {
-    const files = todo[index]!;
-    emit({ type: "case-start", id: files.id, index, toRun: todo.length });
-    const t0 = performance.now();
-    let result: CaseResult;
-    try {
-      const record = await segmentCase(files, ctx, (done, total) =>
-        emit({ type: "windows", id: files.id, done, total }),
-      );
-      result = resultOf(ctx.out, record, "done");
-    } catch (err) {
-      const error = errorOf(err);
-      failures.push({ files, error });
-      result = {
-        id: files.id,
-        status: "failed",
-        segmentation: null,
-        overlays: [],
-        seconds: (performance.now() - t0) / 1000,
-        volumesMl: null,
-        dice: null,
-        error,
-      };
+  let index = 0;
+  let pending = [...todo];
+  while (pending.length > 0) {
+    const heldElsewhere: CaseFiles[] = [];
+    for (const files of pending) {
+      const claim = claims === null ? null : await claims.tryClaim(files.id);
+      if (claims !== null && claim === null) {
+        heldElsewhere.push(files);
+        continue;
+      }
+      try {
+        // Another worker may have finished it before our claim (it holds its claim until the record lands).
+        const state =
+          claims === null ? null : await caseState(ctx.out, files.id, ctx.key, ctx.overlays);
+        if (state?.state === "done") {
+          results.set(files.id, resultOf(ctx.out, state.record, "skipped"));
+          continue;
+        }
+        const result = await segmentOne(files, ctx, index, todo.length, emit, failures);
+        results.set(files.id, result);
+        index++;
+      } finally {
+        await claim?.release();
+      }
     }
-    results.set(files.id, result);
-    emit({ type: "case-end", result, index, toRun: todo.length });
+    pending = heldElsewhere;
+    if (pending.length > 0 && claims !== null) {
+      await new Promise((r) => setTimeout(r, claims.heartbeatSeconds * 1000));
+    }
   }
   return failures;
+}
+
+async function segmentOne(
+  files: CaseFiles,
+  ctx: CaseContext,
+  index: number,
+  toRun: number,
+  emit: (event: InferenceEvent) => void,
+  failures: CaseFailure[],
+): Promise<CaseResult> {
+  emit({ type: "case-start", id: files.id, index, toRun });
+  const t0 = performance.now();
+  let result: CaseResult;
+  try {
+    const record = await segmentCase(files, ctx, (done, total) =>
+      emit({ type: "windows", id: files.id, done, total }),
+    );
+    result = resultOf(ctx.out, record, "done");
+  } catch (err) {
+    const error = errorOf(err);
+    failures.push({ files, error });
+    result = {
+      id: files.id,
+      status: "failed",
+      segmentation: null,
+      overlays: [],
+      seconds: (performance.now() - t0) / 1000,
+      volumesMl: null,
+      dice: null,
+      error,
+    };
+  }
+  emit({ type: "case-end", result, index, toRun });
+  return result;
 }

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadModel } from "@brats/unet3d";
 import { DEFAULT_CONFIG, type RunRecord, type TrainConfig } from "@brats/runs";
 import { helpText, parseCli, runCliMain } from "@brats/kit/cli";
+import { tempHostName } from "@brats/kit/fs";
 import { CLI, main, trainingProgress, type CliIo } from "./cli.js";
 import { runTraining, type RunSummary } from "./run.js";
 
@@ -290,6 +291,44 @@ describe("brats-train", () => {
     // The schedule followed the clock: the last step's learning rate is near the poly's end.
     const lrs = log.steps.map((s) => s.lr!);
     expect(lrs.at(-1)!).toBeLessThan(lrs[0]! * 0.3);
+  });
+
+  it("never starts over in an existing run folder: exit 2 untouched, unless --resume or --overwrite", async () => {
+    const out = join(dir, "kept");
+    const argv = ["--data", data, "--out", out, ...TINY, "--epochs", "1", "--steps-per-epoch", "1"];
+    expect(await cli(argv, captureIo())).toBe(0);
+    const files = ["config.json", "log.jsonl", "metrics.csv", "model.onnx", "MODEL_CARD.md"];
+    const before = await Promise.all(files.map((f) => readFile(join(out, f))));
+    const lastBefore = await stat(join(out, "last", "weights.bin"));
+
+    const again = captureIo();
+    expect(await cli(argv, again)).toBe(2);
+    expect(again.err).toMatch(/already holds a run \(.*config\.json.*\); --resume continues it/);
+    expect(await Promise.all(files.map((f) => readFile(join(out, f))))).toEqual(before);
+    expect((await stat(join(out, "last", "weights.bin"))).mtimeMs).toBe(lastBefore.mtimeMs);
+
+    // A checkpoint save killed by kill -9 leaves a temp folder of a dead pid: the next start removes it.
+    const leftover = join(out, `.last.tmp-${tempHostName()}-999999-0123456789ab`);
+    await mkdir(leftover);
+    await writeFile(join(leftover, "weights.bin"), "partial");
+    const replaced = captureIo();
+    expect(await cli([...argv, "--overwrite"], replaced), replaced.err).toBe(0);
+    expect(replaced.err).toMatch(/--overwrite: removed the previous run's .*config\.json.*last/);
+    expect(replaced.err).toContain("leftover temp(s) of killed sessions: .last.tmp-");
+    expect(existsSync(leftover)).toBe(false);
+    expect(existsSync(join(out, "model.onnx"))).toBe(true);
+
+    const both = captureIo();
+    expect(await cli([...argv, "--overwrite", "--resume"], both)).toBe(2);
+    expect(both.err).toContain("pick one");
+  }, 120_000);
+
+  it("an --out that cannot be a folder fails at once with status 2 (no spinning under /proc)", async () => {
+    const io = captureIo();
+    const started = performance.now();
+    expect(await cli(["--data", data, "--out", "/proc/brats-train-test/run", ...TINY], io)).toBe(2);
+    expect(io.err).toMatch(/cannot (create|write into) \/proc/);
+    expect(performance.now() - started).toBeLessThan(5000);
   });
 
   it("trains 2 tiny epochs on 3 phantom cases and writes every output", async () => {

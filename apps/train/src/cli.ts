@@ -20,7 +20,8 @@ import {
   type OptionValues,
 } from "@brats/kit/cli";
 import { ProgressBar, type ProgressUpdate } from "@brats/kit/progress";
-import { DEFAULT_CONFIG, type SplitSpec, type TrainConfig } from "@brats/runs";
+import { FolderError } from "@brats/kit/fs";
+import { DEFAULT_CONFIG, RunsError, type SplitSpec, type TrainConfig } from "@brats/runs";
 import type { TrainEvent } from "@brats/unet3d";
 import { runTraining, type RunSummary } from "./run.js";
 
@@ -190,14 +191,21 @@ export const CLI = defineCli({
       type: "boolean",
       description: "continue the run in RUN_DIR (its config.json is used)",
     },
+    overwrite: {
+      type: "boolean",
+      description:
+        "replace the run already in RUN_DIR (its files are removed first, and listed); without it or --resume, an existing run is refused",
+    },
     json: { type: "boolean", description: "print a JSON summary on stdout" },
   },
   epilogue: `The backend is printed first; a progress bar (epoch, step, loss, speed, ETA) goes to stderr.
 Ctrl-C finishes the current step, saves last/ and exits (status 130); --resume continues.
 --time-limit ends the run as a normal finish (status 0) once one more step and the final
 validation would not fit; a resumed run keeps counting the time it had already spent.
+A new run never replaces an old one: --out holding a run is refused (status 2) unless --resume or
+--overwrite; leftover temp folders of killed sessions are removed at the start.
 Exit status: 0 done, 1 failure, 2 usage error (also a missing --data, --config or --resume
-run folder), 130 interrupted.`,
+run folder, a run already in --out, or an --out that cannot be a writable folder), 130 interrupted.`,
 });
 
 type Values = OptionValues<typeof CLI.options>;
@@ -419,6 +427,10 @@ function summaryText(summary: RunSummary): string {
   );
 }
 
+function isOutRefusal(e: unknown): boolean {
+  return (e instanceof RunsError && e.code === "RUN_EXISTS") || e instanceof FolderError;
+}
+
 /**
  * Runs brats-train on `argv` (without node and the script); resolves to the exit status. Usage
  * errors and missing input paths are thrown (runCliMain prints them, status 2).
@@ -434,6 +446,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   requireInputPath(config.data, "--data", "directory");
   // The run to continue is an input too.
   if (values.resume) requireInputPath(config.out, "--out", "directory");
+  if (values.resume && values.overwrite) {
+    throw new UsageError("--resume continues the run in --out, --overwrite replaces it: pick one");
+  }
 
   const bar = new ProgressBar({ write: io.stderr, tty: io.stderrIsTTY === true });
   const recent: number[] = [];
@@ -443,6 +458,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   try {
     summary = await runTraining(config, {
       resume: values.resume,
+      overwrite: values.overwrite,
       log: (line) => bar.log(`brats-train: ${line}\n`),
       onStart: (info) => {
         epochs = info.config.epochs;
@@ -476,7 +492,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   } catch (e) {
     bar.clear();
     io.stderr(`brats-train: ${(e as Error).message}\n`);
-    return EXIT.failure;
+    // Refusals about --out are about how the tool was called: status 2, nothing was touched.
+    return isOutRefusal(e) ? EXIT.usage : EXIT.failure;
   }
   bar.clear();
   io.stdout(values.json ? JSON.stringify(summary) + "\n" : summaryText(summary));

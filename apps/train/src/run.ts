@@ -13,11 +13,15 @@ import {
   type LoaderState,
 } from "@brats/data";
 import { evaluateCase } from "@brats/metrics";
+import { checkWritableFolder, makeDirs, removeStaleTemps } from "@brats/kit/fs";
 import {
   CURVES_PNG,
+  existingRunFiles,
   exportRunOnnx,
   readRunLog,
   readRunRecord,
+  removeRunFiles,
+  RunsError,
   unetOptions,
   writeModelCard,
   writeRunFile,
@@ -125,15 +129,50 @@ function metricsScorer(
 }
 
 /**
+ * Before anything is made: the run folder must be (or become) a writable folder (a FolderError
+ * otherwise, e.g. under /proc); a new run never lands on an old one: RUN_EXISTS unless `resume`,
+ * or `overwrite`, which first removes the old run's files and says which. Temp files and folders
+ * that killed sessions left (a checkpoint save cut short) are removed.
+ */
+async function claimRunFolder(
+  out: string,
+  resume: boolean,
+  opts: { overwrite?: boolean; log?: (line: string) => void },
+): Promise<void> {
+  await checkWritableFolder(out);
+  if (!resume) {
+    const existing = await existingRunFiles(out);
+    if (existing.length > 0 && opts.overwrite !== true) {
+      throw new RunsError(
+        "RUN_EXISTS",
+        `${out} already holds a run (${existing.join(", ")}); --resume continues it, ` +
+          `--overwrite replaces it, or choose another --out`,
+      );
+    }
+    if (existing.length > 0) {
+      const removed = await removeRunFiles(out);
+      opts.log?.(`--overwrite: removed the previous run's ${removed.join(", ")} from ${out}`);
+    }
+  }
+  await makeDirs(out);
+  const stale = await removeStaleTemps(out);
+  if (stale.length > 0) {
+    opts.log?.(`removed ${stale.length} leftover temp(s) of killed sessions: ${stale.join(", ")}`);
+  }
+}
+
+/**
  * Trains as `config` says into config.out. With `resume`, the run folder's config.json is used
- * (the given config only supplies data and out) and training continues from last/.
+ * (the given config only supplies data and out) and training continues from last/; with
+ * `overwrite`, an old run there is removed first (else RUN_EXISTS, see claimRunFolder).
  */
 export async function runTraining(
   given: TrainConfig,
-  opts: { resume?: boolean } & RunHooks = {},
+  opts: { resume?: boolean; overwrite?: boolean } & RunHooks = {},
 ): Promise<RunSummary> {
   const started = performance.now();
   const resume = opts.resume === true;
+  await claimRunFolder(given.out, resume, opts);
   let config = given;
   let record: RunRecord | null = null;
   if (resume) {

@@ -324,6 +324,27 @@ describe("loadCase", () => {
     expect(none.code).toBe("MISSING_MODALITY");
   });
 
+  it.each<[string, VoxelArray, string]>([
+    ["all NaN", new Float32Array(VOXELS).fill(NaN), "no finite value"],
+    ["blank (all zero)", new Int16Array(VOXELS), "0 in every finite voxel"],
+    ["one value and NaNs", new Float32Array(VOXELS).map((_, i) => (i % 2 ? NaN : 7)), "7 in every"],
+  ])(
+    "a modality with no content (%s): EMPTY_MODALITY naming the case and file",
+    async (_n, data, what) => {
+      const caseDir = join(root, `empty-${what.length}-${data.length}-${Number.isNaN(data[1])}`);
+      await writeCase2021(caseDir, "Empty_1");
+      await writeVolume(join(caseDir, "Empty_1_t1ce.nii.gz"), { data });
+      const [files] = await discoverCases(caseDir);
+      const error = await codeOf(loadCase(files!));
+      expect(error.code).toBe("EMPTY_MODALITY");
+      expect(error.message).toContain("case Empty_1: the t1ce file");
+      expect(error.message).toContain(what);
+      // A modality the caller does not load is not looked at.
+      const c = await loadCase(files!, { modalities: ["flair", "t1"] });
+      expect(c.channels).toHaveLength(2);
+    },
+  );
+
   const mismatches: Array<[string, VolumeSpec, "t2" | "seg"]> = [
     ["shape", { shape: [4, 3, 3], data: ramp(0, 36) }, "t2"],
     [

@@ -281,7 +281,8 @@ export async function loadCase(c: CaseFiles, opts: LoadCaseOptions = {}): Promis
   const channels = modalities.map((m) => {
     const index = present.indexOf(m);
     const out = new Float32Array(voxels);
-    return index < 0 ? out : scaled(c, m, images[index]!, out);
+    if (index < 0) return out;
+    return requireImageContent(c, m, scaled(c, m, images[index]!, out));
   });
   return {
     id: c.id,
@@ -293,6 +294,30 @@ export async function loadCase(c: CaseFiles, opts: LoadCaseOptions = {}): Promis
     affine: first.affine.map((row) => row.slice()),
     header: first.header,
   };
+}
+
+/**
+ * EMPTY_MODALITY for a scan with nothing in it: no finite value, or one value everywhere (an
+ * all-NaN or blank export). Such a channel normalises to nothing, and a model would call the
+ * whole case background without a word; refusing it names the case and the file instead.
+ */
+function requireImageContent(c: CaseFiles, m: Modality, data: Float32Array): Float32Array {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (!Number.isFinite(v)) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    // Two different values: a real scan answers here, within its first voxels of tissue.
+    if (min !== max) return data;
+  }
+  const what = min === max ? `${min} in every finite voxel` : "no finite value";
+  throw new DataError(
+    "EMPTY_MODALITY",
+    `case ${c.id}: the ${m} file ${c.images[m]} has ${what}; a scan with no content cannot be ` +
+      `segmented (re-export it; brats-train can also leave the modality out with --modalities)`,
+  );
 }
 
 /** Reads a file as a 3-D volume (a 4-D file with one frame counts); shape normalised to 3 sizes. */

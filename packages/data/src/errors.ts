@@ -10,6 +10,8 @@ export type DataErrorCode =
   | "NO_CASES"
   /** Two files claim the same modality of the same case (e.g. `_t1.nii` and `_t1.nii.gz`). */
   | "DUPLICATE_CASE"
+  /** A modality with no content: no finite value, or the same value in every voxel. */
+  | "EMPTY_MODALITY"
   /** A label value outside the convention (e.g. 3 under brats2021), or a class outside 0..3. */
   | "BAD_LABELS"
   /** An option is invalid: unknown modality, convention or naming, bad shape, spacing, seed, ... */

@@ -3,7 +3,12 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  checkWritableFolder,
+  FolderError,
+  makeDirs,
   parseTempName,
+  processAlive,
+  removeStaleTemps,
   previousDirOf,
   tempHostName,
   tempName,
@@ -203,5 +208,73 @@ describe("writeAtomicDir", () => {
     });
     expect(dirname(tmpDir)).toBe(out);
     expect(parseTempName(basename(tmpDir))).toMatchObject({ target: "last", pid: process.pid });
+  });
+});
+
+describe("makeDirs and checkWritableFolder", () => {
+  it("makes every missing level, and is a no-op on an existing folder", async () => {
+    const dir = await freshDir();
+    const deep = join(dir, "a", "b", "c");
+    expect(await checkWritableFolder(deep)).toEqual([join(dir, "a"), join(dir, "a", "b"), deep]);
+    await makeDirs(deep);
+    expect(await readdir(join(dir, "a", "b"))).toEqual(["c"]);
+    await makeDirs(deep);
+    expect(await checkWritableFolder(deep)).toEqual([]);
+  });
+
+  it.each<[string, (dir: string) => Promise<string>, FolderError["code"][]]>([
+    [
+      "a file in the way",
+      async (dir) => {
+        await writeFile(join(dir, "file"), "x");
+        return join(dir, "file", "sub");
+      },
+      ["NOT_A_FOLDER"],
+    ],
+    // Node 20's recursive mkdir spins forever here; makeDirs fails at once (root may "write"
+    // into /proc, so only the mkdir fails; anyone else is refused by the check).
+    [
+      "a folder under /proc",
+      () => Promise.resolve("/proc/brats-kit-test/run"),
+      ["CANNOT_CREATE", "NOT_WRITABLE"],
+    ],
+  ])("fails with a FolderError for %s", async (_name, make, codes) => {
+    const path = await make(await freshDir());
+    const started = performance.now();
+    const error = await makeDirs(path).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FolderError);
+    expect(codes).toContain((error as FolderError).code);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+});
+
+describe("removeStaleTemps", () => {
+  it("removes only the temps of dead processes of this machine", async () => {
+    const dir = await freshDir();
+    const names = {
+      dead: basename(tempName(join(dir, "last"), { pid: 999_001, random: "aaaaaaaaaaaa" })),
+      alive: basename(tempName(join(dir, "best"), { pid: 999_002, random: "bbbbbbbbbbbb" })),
+      mine: basename(tempName(join(dir, "config.json"), { random: "cccccccccccc" })),
+      otherHost: basename(
+        tempName(join(dir, "last"), { host: "elsewhere", pid: 999_001, random: "dddddddddddd" }),
+      ),
+    };
+    await mkdir(join(dir, names.dead));
+    await writeFile(join(dir, names.dead, "weights.bin"), "w");
+    await mkdir(join(dir, names.alive));
+    await writeFile(join(dir, names.mine), "x");
+    await writeFile(join(dir, names.otherHost), "x");
+    await writeFile(join(dir, "last.tmp-123"), "not this scheme");
+    const alive = (pid: number) => pid === 999_002;
+    expect(await removeStaleTemps(dir, { alive })).toEqual([names.dead]);
+    expect((await readdir(dir)).sort()).toEqual(
+      [names.alive, names.mine, names.otherHost, "last.tmp-123"].sort(),
+    );
+    expect(await removeStaleTemps(join(dir, "missing"))).toEqual([]);
+  });
+
+  it("tells live processes from dead ones", () => {
+    expect(processAlive(process.pid)).toBe(true);
+    expect(processAlive(2 ** 22 + 12345)).toBe(false); // above Linux's pid_max
   });
 });

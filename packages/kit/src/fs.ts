@@ -6,8 +6,9 @@
 // also on file systems shared between machines.
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { constants as fsConstants } from "node:fs";
+import { access, type FileHandle, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
 
 const TEMP_MARK = ".tmp-";
 const RANDOM_HEX = 12;
@@ -170,7 +171,7 @@ export async function writeAtomicDir(
 ): Promise<void> {
   const tmp = tempName(target);
   const old = previousDirOf(target);
-  await mkdir(dirname(target), { recursive: true });
+  await makeDirs(dirname(target));
   await mkdir(tmp);
   let moved = false;
   try {
@@ -190,4 +191,125 @@ export async function writeAtomicDir(
   }
   await syncDir(dirname(target));
   await rm(old, { recursive: true, force: true });
+}
+
+/** A folder that cannot be made or written into: what, where, and the system's code. */
+export class FolderError extends Error {
+  override readonly name = "FolderError";
+  constructor(
+    readonly code: "NOT_A_FOLDER" | "NOT_WRITABLE" | "CANNOT_CREATE",
+    readonly path: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+async function statOrNull(path: string): Promise<Awaited<ReturnType<typeof stat>> | null> {
+  try {
+    return await stat(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return null;
+    throw error;
+  }
+}
+
+/**
+ * Checks, creating nothing, that `path` is (or can become) a folder to write into: it is a
+ * writable folder, or its nearest existing parent is. FolderError otherwise. Run it before any
+ * work so that a bad --out fails at once. Returns the folders that would have to be made, outermost
+ * first.
+ */
+export async function checkWritableFolder(path: string): Promise<string[]> {
+  const missing: string[] = [];
+  let level = resolve(path);
+  for (;;) {
+    const stats = await statOrNull(level);
+    if (stats !== null) {
+      if (!stats.isDirectory()) {
+        throw new FolderError("NOT_A_FOLDER", level, `${level} exists and is not a folder`);
+      }
+      try {
+        await access(level, fsConstants.W_OK);
+      } catch (error) {
+        throw new FolderError("NOT_WRITABLE", level, `cannot write into ${level}`, {
+          cause: error,
+        });
+      }
+      return missing.reverse();
+    }
+    missing.push(level);
+    const parent = dirname(level);
+    if (parent === level) return missing.reverse();
+    level = parent;
+  }
+}
+
+/**
+ * `mkdir -p` without Node's recursive mkdir, which loops forever where a folder cannot be created
+ * although its parent exists (Node 20 under /proc): the nearest existing parent is checked
+ * (checkWritableFolder), then each missing level is made in turn; a failure is a FolderError
+ * naming the level and the system's code.
+ */
+export async function makeDirs(path: string): Promise<void> {
+  for (const level of await checkWritableFolder(path)) {
+    try {
+      await mkdir(level);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // Made meanwhile by a concurrent worker: fine when it is a folder.
+      if (code === "EEXIST" && (await statOrNull(level))?.isDirectory() === true) continue;
+      throw new FolderError(
+        "CANNOT_CREATE",
+        level,
+        `cannot create ${level}: ${code ?? String(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+}
+
+/** True unless no process `pid` exists on this machine (signal 0 probes without sending). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code !== "ESRCH";
+  }
+}
+
+/**
+ * Removes the temp files and folders (tempName's scheme) that processes of this machine left in
+ * `dir` when they died (kill -9 during a checkpoint save leaves a whole model folder). Temps of
+ * live processes, of other machines (a shared file system: their pids mean nothing here) and
+ * anything else are left alone. Returns the names removed.
+ */
+export async function removeStaleTemps(
+  dir: string,
+  opts: { alive?: (pid: number) => boolean; host?: string } = {},
+): Promise<string[]> {
+  const alive = opts.alive ?? processAlive;
+  const host = tempHostName(opts.host);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names.sort()) {
+    const parts = parseTempName(name);
+    if (parts === null || parts.host !== host || parts.pid === process.pid || alive(parts.pid)) {
+      continue;
+    }
+    await rm(join(dir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
 }

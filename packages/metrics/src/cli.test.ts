@@ -440,16 +440,31 @@ describe("brats-eval pairing and scoring", () => {
 });
 
 describe("brats-eval label conventions", () => {
-  it("warns about labels the convention does not use and suggests --label-map; 3=4 fixes ET", async () => {
+  it("fails a case with labels the convention does not use (UNKNOWN_LABELS), naming them and the fix", async () => {
+    const dir = freshDir("label-map-fail");
+    const pred = await writeVolume(join(dir, "case1_pred.nii.gz"), tumour(0, 3));
+    const gt = await writeVolume(join(dir, "case1_seg.nii.gz"), tumour(0));
+    const { code, report, stderr } = await runJson(["--pred", pred, "--gt", gt]);
+    expect(code).toBe(1);
+    expect(report.cases).toEqual([]);
+    expect(report.failed.map((f) => [f.case, f.error.code])).toEqual([["case1", "UNKNOWN_LABELS"]]);
+    expect(stderr).toContain(
+      "brats-eval: error: case1: UNKNOWN_LABELS: prediction has labels 3 unused by brats2021; " +
+        "if 3 is enhancing tumour, try --label-map 3=4",
+    );
+    expect(stderr).toContain("--allow-unknown-labels");
+  });
+
+  it("--allow-unknown-labels scores them nowhere with a warning and suggests --label-map; 3=4 fixes ET", async () => {
     const dir = freshDir("label-map");
     const gtData = tumour(0);
     const predData = tumour(0, 3);
     const pred = await writeVolume(join(dir, "case1_pred.nii.gz"), predData);
     const gt = await writeVolume(join(dir, "case1_seg.nii.gz"), gtData);
 
-    const raw = await runJson(["--pred", pred, "--gt", gt]);
+    const raw = await runJson(["--pred", pred, "--gt", gt, "--allow-unknown-labels"]);
     expect(raw.code).toBe(0);
-    expect(raw.stderr).toContain("prediction has labels 3 unused by brats2021");
+    expect(raw.stderr).toContain("warning: case1: prediction has labels 3 unused by brats2021");
     expect(raw.stderr).toContain("--label-map 3=4");
     const rawCase = raw.report.cases[0]!;
     expect(rawCase.unknownLabels).toEqual({ pred: [3], gt: [] });
@@ -631,7 +646,7 @@ describe.skipIf(!realPresent)("brats-eval on the deepbrainseg predictions", () =
   ).real;
 
   it.each([
-    ["raw", []],
+    ["raw", ["--allow-unknown-labels"]],
     ["3=4", ["--label-map", "3=4"]],
   ] as const)("%s: every number matches the scipy reference", async (which, extra) => {
     const { code, report, stderr } = await runJson(["--pred", predDir, "--gt", bratsDir, ...extra]);

@@ -88,8 +88,15 @@ affines must agree. .nii works wherever .nii.gz does.`,
       type: "boolean",
       description: "draw the progress bar even when stderr is not a terminal",
     },
+    "allow-unknown-labels": {
+      type: "boolean",
+      description:
+        "score a case whose labels the convention does not use (they count in no region; a warning per case) instead of failing it with UNKNOWN_LABELS",
+    },
   },
-  epilogue: `Exit status: 0 when every case was paired and scored, 1 when any case was unpaired or failed
+  epilogue: `Labels the convention does not use fail their case (UNKNOWN_LABELS, with the likely --label-map
+or --labels) unless --allow-unknown-labels.
+Exit status: 0 when every case was paired and scored, 1 when any case was unpaired or failed
 (the others are still scored and printed) or none was found, 2 on a usage error or a missing PRED/GT.`,
 });
 
@@ -121,6 +128,7 @@ interface Args {
   json: boolean;
   csv?: string;
   progress: boolean;
+  allowUnknownLabels: boolean;
 }
 
 /** The checked arguments of a run, or the help/version text to print. */
@@ -129,7 +137,14 @@ function parseArgs(argv: readonly string[]): { args: Args } | { text: string } {
   if (parsed.kind !== "run") return { text: parsed.text };
   const v = parsed.values;
   const convention = parseChoice("--labels", v.labels, LABEL_CONVENTIONS);
-  const args: Args = { pred: v.pred, gt: v.gt, convention, json: v.json, progress: v.progress };
+  const args: Args = {
+    pred: v.pred,
+    gt: v.gt,
+    convention,
+    json: v.json,
+    progress: v.progress,
+    allowUnknownLabels: v["allow-unknown-labels"],
+  };
   if (v["label-map"] !== undefined) {
     try {
       args.labelMap = parseLabelMap(v["label-map"]);
@@ -144,30 +159,27 @@ function parseArgs(argv: readonly string[]): { args: Args } | { text: string } {
 // ---------------------------------------------------------------------------------------------
 // Output
 
-/** A hint for labels the convention does not use: the usual label map or convention. */
-function unknownLabelWarning(
-  id: string,
+/** What is wrong with labels the convention does not use, each with the usual fix. */
+function unknownLabelProblems(
   unknown: NonNullable<CaseMetrics["unknownLabels"]>,
   convention: LabelConvention,
-): string {
+): string[] {
   const parts: string[] = [];
   const et = labelConvention(convention).regions.ET[0]!;
   if (unknown.pred.length > 0) {
     const hint = unknown.pred.includes(et === 4 ? 3 : 4)
       ? `; if ${et === 4 ? 3 : 4} is enhancing tumour, try --label-map ${et === 4 ? "3=4" : "4=3"}`
       : "; map them with --label-map FROM=TO";
-    parts.push(
-      `prediction has labels ${unknown.pred.join(", ")} unused by ${convention} (scored nowhere)${hint}`,
-    );
+    parts.push(`prediction has labels ${unknown.pred.join(", ")} unused by ${convention}${hint}`);
   }
   if (unknown.gt.length > 0) {
     const other = convention === "brats2023" ? "brats2021" : "brats2023";
     parts.push(
-      `ground truth has labels ${unknown.gt.join(", ")} unused by ${convention} (scored nowhere); ` +
+      `ground truth has labels ${unknown.gt.join(", ")} unused by ${convention}; ` +
         `check --labels (e.g. --labels ${other})`,
     );
   }
-  return parts.map((p) => `brats-eval: warning: ${id}: ${p}\n`).join("");
+  return parts;
 }
 
 function errorOf(err: unknown): { code: string; message: string } {
@@ -190,6 +202,14 @@ async function scoreCase(pair: CasePair, args: Args): Promise<Outcome> {
       convention: args.convention,
       ...(args.labelMap ? { labelMap: args.labelMap } : {}),
     });
+    if (metrics.unknownLabels && !args.allowUnknownLabels) {
+      // Scoring them nowhere would report e.g. an ET Dice of 0 for a model that writes ET as 3.
+      const problems = unknownLabelProblems(metrics.unknownLabels, args.convention);
+      return fail({
+        code: "UNKNOWN_LABELS",
+        message: `${problems.join("; ")} (--allow-unknown-labels scores the case anyway, counting them in no region)`,
+      });
+    }
     return { ok: scoredCase(pair.id, metrics) };
   } catch (err) {
     return fail(errorOf(err));
@@ -242,7 +262,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   else bar?.clear();
 
   for (const c of cases) {
-    if (c.unknownLabels) io.stderr(unknownLabelWarning(c.case, c.unknownLabels, args.convention));
+    if (!c.unknownLabels) continue;
+    for (const problem of unknownLabelProblems(c.unknownLabels, args.convention)) {
+      io.stderr(`brats-eval: warning: ${c.case}: ${problem} (scored nowhere)\n`);
+    }
   }
   for (const f of failed)
     io.stderr(`brats-eval: error: ${f.case}: ${f.error.code}: ${f.error.message}\n`);

@@ -8,6 +8,8 @@ export type MetricsErrorCode =
   | "AFFINE_MISMATCH"
   /** A label value that is not an integer in 0..255 (after the label map). */
   | "BAD_LABELS"
+  /** Labels the convention does not use (brats-eval fails the case unless --allow-unknown-labels). */
+  | "UNKNOWN_LABELS"
   /** A file could not be read; `cause` holds the underlying error. */
   | "IO";
 

@@ -5,12 +5,13 @@
 // Each implementation gets one untimed warm-up pass, then RUNS timed passes over all 30 files;
 // the reported value is the MEDIAN pass (robust to a stray slow pass on a shared 2-core machine),
 // and every pass is listed in "runs". Output: one JSON line per measurement.
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { emit, median, peakRssMiB, PYTHON, runScript } from "@brats/kit/bench";
 import { getScaledData, readNifti } from "../src/index.js";
+import { bratsVolumes } from "./brats-volumes.js";
 import { decodeWithNiftiReaderJs } from "./nifti-reader-js-decode.js";
 
 const RUNS = 5;
@@ -18,7 +19,6 @@ const RUNS = 5;
 const BATCH_IN_FLIGHT = 4;
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
-const bratsDir = join(benchDir, "../../../../shared/data/brats");
 
 function round(value: number, digits = 1): number {
   const f = 10 ** digits;
@@ -99,20 +99,8 @@ function nibabel(files: string[]): number[] | string {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(bratsDir)) {
-    console.warn(
-      `nifti.decode.brats: skipped, ${bratsDir} is absent (the BraTS volumes are not redistributed)`,
-    );
-    return;
-  }
-  const files = readdirSync(bratsDir)
-    .sort()
-    .flatMap((id) =>
-      readdirSync(join(bratsDir, id))
-        .filter((name) => /\.nii(\.gz)?$/.test(name))
-        .sort()
-        .map((name) => join(bratsDir, id, name)),
-    );
+  const files = bratsVolumes("nifti.decode.brats");
+  if (files === null) return;
   console.warn(
     `nifti.decode.brats: ${files.length} volumes, warm-up + ${RUNS} runs each, median reported`,
   );

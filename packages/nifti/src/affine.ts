@@ -377,7 +377,7 @@ export function affineToQuaternion(affine: Affine): QformParameters {
  * pixdim[1..3] as nibabel sees them after its load-time header fixes: negative sizes become
  * their absolute values and zeros become 1 (`_chk_pixdims`).
  */
-function fixedSpatialPixdims(header: NiftiHeader): [number, number, number] {
+export function fixedSpatialPixdims(header: NiftiHeader): [number, number, number] {
   const fix = (v: number | undefined): number => {
     const x = v ?? 1;
     return x === 0 ? 1 : Math.abs(x);

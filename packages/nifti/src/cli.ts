@@ -1,5 +1,6 @@
 // brats-nifti: command-line facts about NIfTI files, with the same numbers nibabel reports.
 // The entry point is bin/brats-nifti.js (it calls `run`); this module only defines the tool.
+import { availableParallelism } from "node:os";
 import {
   defineCli,
   parseCli,
@@ -11,8 +12,9 @@ import {
 } from "@brats/kit/cli";
 import { NiftiError } from "./errors.js";
 import { axcodes } from "./orientation.js";
-import { readNifti } from "./read.js";
-import { getScaledData } from "./scale.js";
+import { imageFromHeader } from "./parse.js";
+import { scanNifti } from "./read.js";
+import { getScaledData, scaleBlockInto } from "./scale.js";
 import type { Affine, NiftiImage } from "./types.js";
 
 export type { CliIo };
@@ -57,29 +59,42 @@ export interface FileError {
 
 const NO_STATS_DATATYPES = new Set(["rgb24", "rgba32", "complex64"]);
 
-/** min/max/mean of the finite values; nulls when there are none. Sums in float64. */
-function finiteStats(values: ArrayLike<number>): NonNullable<FileInfo["stats"]> {
-  let min = Infinity;
-  let max = -Infinity;
-  let sum = 0;
-  let count = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (!Number.isFinite(v)) continue;
-    if (v < min) min = v;
-    if (v > max) max = v;
-    sum += v;
-    count++;
+/**
+ * min/max/mean of the finite values seen so far, over blocks of scaled values; nulls when there are
+ * none. Sums in float64 in voxel order, so the result does not depend on the block sizes.
+ */
+export class FiniteStats {
+  private min = Infinity;
+  private max = -Infinity;
+  private sum = 0;
+  private count = 0;
+
+  add(values: ArrayLike<number>): void {
+    let { min, max, sum, count } = this;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (!Number.isFinite(v)) continue;
+      if (v < min) min = v;
+      if (v > max) max = v;
+      sum += v;
+      count++;
+    }
+    Object.assign(this, { min, max, sum, count });
   }
-  return count === 0 ? { min: null, max: null, mean: null } : { min, max, mean: sum / count };
+
+  result(): NonNullable<FileInfo["stats"]> {
+    return this.count === 0
+      ? { min: null, max: null, mean: null }
+      : { min: this.min, max: this.max, mean: this.sum / this.count };
+  }
 }
 
-/** The facts about one decoded image, as `brats-nifti info --json` prints them. */
-export function describeImage(file: string, image: NiftiImage): FileInfo {
+/** The facts about an image (its header; its data when `stats` are given), as `info --json` prints them. */
+function facts(file: string, image: NiftiImage): FileInfo {
   const { sclSlope, sclInter } = image.header;
   // nibabel ignores scaling when the slope is 0 or NaN; the raw values are then meaningless.
   const scaled = sclSlope !== 0 && !Number.isNaN(sclSlope);
-  const info: FileInfo = {
+  return {
     file,
     shape: [...image.shape],
     datatype: image.datatype,
@@ -89,12 +104,42 @@ export function describeImage(file: string, image: NiftiImage): FileInfo {
     sclSlope: scaled ? sclSlope : null,
     sclInter: scaled && !Number.isNaN(sclInter) ? sclInter : null,
   };
+}
+
+/** The facts about one decoded image, as `brats-nifti info --json` prints them. */
+export function describeImage(file: string, image: NiftiImage): FileInfo {
+  const info = facts(file, image);
   if (image.data === null) {
     info.dataMissing = true;
   } else if (!NO_STATS_DATATYPES.has(image.datatype)) {
     // float64 so that min/max are exactly nibabel's get_fdata() values.
-    info.stats = finiteStats(getScaledData(image, "float64"));
+    const stats = new FiniteStats();
+    stats.add(getScaledData(image, "float64"));
+    info.stats = stats.result();
   }
+  return info;
+}
+
+/**
+ * describeImage for a file, reading its data once as a stream (scanNifti): the statistics come
+ * block by block, so the volume is never held whole and memory stays flat whatever its size.
+ */
+export async function describeFile(file: string): Promise<FileInfo> {
+  const stats = new FiniteStats();
+  let scratch = new Float64Array(0);
+  let withStats = false;
+  const { header, hasData } = await scanNifti(file, (block, h) => {
+    if (!withStats) {
+      withStats = !NO_STATS_DATATYPES.has(imageFromHeader(h, null).datatype);
+      if (!withStats) return;
+    }
+    if (scratch.length < block.length) scratch = new Float64Array(block.length);
+    stats.add(scaleBlockInto(h, block, scratch.subarray(0, block.length)));
+  });
+  const image = imageFromHeader(header, null);
+  const info = facts(file, image);
+  if (!hasData) info.dataMissing = true;
+  else if (!NO_STATS_DATATYPES.has(image.datatype)) info.stats = stats.result();
   return info;
 }
 
@@ -166,18 +211,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 
   let failed = false;
   let printedSummary = false;
-  // One file at a time: a BraTS volume decodes to ~70 MB of float64 for the statistics.
-  for (const file of files) {
-    let result: FileInfo | FileError;
-    try {
-      result = describeImage(file, await readNifti(file));
-    } catch (err) {
-      result = errorOf(file, err);
-    }
+  const print = (result: FileInfo | FileError): void => {
     if ("error" in result) {
       failed = true;
       if (json) io.stdout(JSON.stringify(result) + "\n");
-      else io.stderr(`${file}: error ${result.error.code}: ${result.error.message}\n`);
+      else io.stderr(`${result.file}: error ${result.error.code}: ${result.error.message}\n`);
     } else if (json) {
       io.stdout(JSON.stringify(result) + "\n");
     } else {
@@ -185,7 +223,25 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       io.stdout((printedSummary ? "\n" : "") + formatInfo(result));
       printedSummary = true;
     }
-  }
+  };
+  // Several files at once: gunzip runs on libuv's thread pool, so the cores inflate in parallel
+  // while this thread does the statistics; each file streams, so memory is a few MiB per lane.
+  // Results print in the order of the arguments.
+  const results: Array<Promise<FileInfo | FileError>> = [];
+  let next = 0;
+  const lanes = Math.max(1, Math.min(files.length, availableParallelism() + 1));
+  const start = (): void => {
+    const file = files[next++];
+    if (file === undefined) return;
+    results.push(
+      describeFile(file)
+        .catch((err: unknown) => errorOf(file, err))
+        .finally(start),
+    );
+  };
+  for (let i = 0; i < lanes; i++) start();
+  // results[i] exists by the time it is awaited: file i − 1 settling (finally) started file i − 1 + lanes.
+  for (let i = 0; i < files.length; i++) print(await results[i]!);
   return failed ? 1 : 0;
 }
 

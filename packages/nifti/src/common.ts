@@ -2,7 +2,14 @@
 export { parseNifti, type ParseNiftiOptions } from "./parse.js";
 export { serializeNifti, type SerializeNiftiOptions } from "./serialize.js";
 export { createImage, type CreateImageOptions } from "./image.js";
-export { getScaledData, scaleInto, scalingOf, type Scaling, type ScaledType } from "./scale.js";
+export {
+  getScaledData,
+  scaleBlockInto,
+  scaleInto,
+  scalingOf,
+  type Scaling,
+  type ScaledType,
+} from "./scale.js";
 export { NiftiError, type NiftiErrorCode } from "./errors.js";
 export {
   affineToQuaternion,

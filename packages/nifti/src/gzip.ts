@@ -5,6 +5,12 @@ import { NiftiError } from "./errors.js";
 /** Compressed bytes handed to fflate per push. Bounds the output of one push (deflate expands ≤ 1032×). */
 const INPUT_SLICE = 64 * 1024;
 
+/**
+ * Deflate's largest expansion, about 1032 : 1 (zlib's technical details): a gzip file of n bytes
+ * inflates to at most n × GZIP_MAX_RATIO, so a header promising more is refused before inflating.
+ */
+export const GZIP_MAX_RATIO = 1032;
+
 /** Header (10) + trailer (8): RFC 1952's smallest member. */
 const MIN_GZIP_MEMBER = 18;
 
@@ -19,30 +25,54 @@ export interface ChunkSink {
 }
 
 /**
- * Inflates gzip `bytes` a slice at a time into `sink`, stopping as soon as the sink is satisfied, so a
- * decompression bomb costs no more than what the sink asked for (plus one slice of output).
- * A stream that ends early gives TRUNCATED; corrupt compressed data gives IO.
+ * Inflates gzip input with fflate, pushed a piece at a time, into `sink`, and stops as soon as the
+ * sink is satisfied, so a decompression bomb costs no more than what the sink asked for (plus one
+ * slice of output). Concatenated members are one stream; anything failing after the sink is
+ * satisfied (trailing junk) is ignored. Corrupt data gives IO; `finish` gives TRUNCATED when the
+ * input ended first.
  */
-export function gunzipInto(bytes: Uint8Array, sink: ChunkSink): void {
-  // fflate takes a stream cut inside its 10-byte header for an empty one; no gzip member is under 18 bytes.
-  if (bytes.length < MIN_GZIP_MEMBER) throw gzipError({ code: 0 });
-  let done = false;
-  let ended = false;
-  const inflater = new Gunzip((chunk, final) => {
-    if (!done && chunk.length > 0) done = sink.push(chunk);
-    if (final) ended = true;
-  });
-  try {
-    for (let pos = 0; pos < bytes.length && !done; pos += INPUT_SLICE) {
-      const end = Math.min(pos + INPUT_SLICE, bytes.length);
-      inflater.push(bytes.subarray(pos, end), end === bytes.length);
-    }
-  } catch (error) {
-    // Trailing garbage after a complete image is not worth failing the read for.
-    if (done) return;
-    throw gzipError(error);
+export class GunzipFeeder {
+  done = false;
+  private ended = false;
+  private seen = 0;
+  private readonly inflater: Gunzip;
+
+  constructor(private readonly sink: ChunkSink) {
+    this.inflater = new Gunzip((chunk, final) => {
+      if (!this.done && chunk.length > 0) this.done = sink.push(chunk);
+      if (final) this.ended = true;
+    });
   }
-  if (!done && !ended) throw gzipError({ code: 0 });
+
+  /** Pushes the next piece of compressed input (`last` for the final one); true once done. */
+  push(bytes: Uint8Array, last: boolean): boolean {
+    this.seen += bytes.length;
+    // fflate takes a stream cut inside its 10-byte header for an empty one; no gzip member is under 18 bytes.
+    if (last && this.seen < MIN_GZIP_MEMBER) throw gzipError({ code: 0 });
+    try {
+      for (let pos = 0; pos < bytes.length && !this.done; pos += INPUT_SLICE) {
+        const end = Math.min(pos + INPUT_SLICE, bytes.length);
+        this.inflater.push(bytes.subarray(pos, end), last && end === bytes.length);
+      }
+    } catch (error) {
+      // Trailing garbage after a complete image is not worth failing the read for.
+      if (this.done) return true;
+      throw gzipError(error);
+    }
+    return this.done;
+  }
+
+  /** After the last push: TRUNCATED unless the sink was satisfied or the stream ended. */
+  finish(): void {
+    if (!this.done && !this.ended) throw gzipError({ code: 0 });
+  }
+}
+
+/** GunzipFeeder over bytes already in memory (the browser build's gunzip). */
+export function gunzipInto(bytes: Uint8Array, sink: ChunkSink): void {
+  const feeder = new GunzipFeeder(sink);
+  feeder.push(bytes, true);
+  feeder.finish();
 }
 
 /** Maps an fflate or node:zlib error to a NiftiError (already-NiftiErrors pass through). */

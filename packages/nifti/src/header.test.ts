@@ -265,10 +265,25 @@ describe("parseHeader", () => {
 });
 
 describe("headerPrefixLength", () => {
-  it("is the data offset of a single file, at least the header and extender", () => {
+  it("is the header and extender, then the flagged extensions: never the padding up to vox_offset", () => {
     expect(headerPrefixLength(rawNifti1(FIELDS))).toBe(352);
-    expect(headerPrefixLength(rawNifti1({ ...FIELDS, voxOffset: 1024 }))).toBe(1024);
+    // No extensions flagged: the bytes up to a distant vox_offset are not needed.
+    expect(headerPrefixLength(rawNifti1({ ...FIELDS, voxOffset: 1024 }))).toBe(352);
     expect(headerPrefixLength(rawNifti2(FIELDS))).toBe(544);
+    // Flagged: each extension in turn, as far as the bytes at hand tell (esize), then its end.
+    const tail = rawExtensions([
+      { esize: 32, code: 4 },
+      { esize: 48, code: 6 },
+    ]);
+    const full = rawNifti1({ ...FIELDS, voxOffset: 1024, tail });
+    expect(headerPrefixLength(full.subarray(0, 352))).toBe(360);
+    expect(headerPrefixLength(full.subarray(0, 360))).toBe(384);
+    expect(headerPrefixLength(full.subarray(0, 384))).toBe(392);
+    expect(headerPrefixLength(full.subarray(0, 392))).toBe(432);
+    // The chain ends 592 bytes before vox_offset: the rest is read as the next extension, an empty one.
+    expect(codeOf(() => headerPrefixLength(concatBytes(full, new Uint8Array(8))))).toBe(
+      "BAD_HEADER",
+    );
   });
 
   it("is unbounded for a detached header (the whole file)", () => {

@@ -7,6 +7,7 @@ import {
   badHeader,
   checkDims,
   checkedInt,
+  readString,
   requireLength,
   validateHeader,
 } from "./header-fields.js";
@@ -67,28 +68,114 @@ export function isSingleFileMagic(magic: string): boolean {
 }
 
 /**
- * How many leading bytes of a single-file image `parseHeader` needs: the fixed header, the 4-byte
- * extender and every extension up to the data offset. `bytes` must hold at least the fixed header.
+ * NOT_NIFTI unless the header of a single file (.nii) carries a NIfTI magic ("n+1", or "ni1", read
+ * as header-only): nibabel reads no Analyze header, nor any other magic, from a .nii. NIfTI-2
+ * headers are refused by their parser already. `bytes` must hold the fixed header.
+ */
+export function requireNiftiMagic(bytes: Uint8Array): void {
+  const layout = sniffHeader(bytes);
+  requireLength(bytes, layout.headerSize, "the header");
+  if (layout.version === 2) return;
+  const magic = readString(bytes, 344, 4);
+  if (magic !== "n+1" && magic !== "ni1") {
+    throw new NiftiError(
+      "NOT_NIFTI",
+      `not a NIfTI-1 file: the magic is ${JSON.stringify(magic)}, not "n+1" (an Analyze header ` +
+        `belongs in a .hdr; nibabel refuses it in a .nii too)`,
+    );
+  }
+}
+
+/**
+ * How many leading bytes of a single-file image `parseHeader` needs, as far as `bytes` can tell:
+ * the fixed header and the 4-byte extender, then, when the extender flags extensions, each
+ * extension of the chain in turn (its esize says how far it reaches). The padding between the chain
+ * and vox_offset is not part of it, so the bytes up to a distant vox_offset are never needed. Call
+ * again with more bytes while the result exceeds `bytes.length`. `bytes` must hold the fixed header.
  * Validates the fixed fields first (so a hostile vox_offset gives TOO_LARGE/BAD_HEADER, not a wait).
+ * Infinity for a detached header (pair magic or Analyze): its extensions run to the end of the file.
  */
 export function headerPrefixLength(bytes: Uint8Array, opts: ParseHeaderOptions = {}): number {
   const layout = sniffHeader(bytes);
   requireLength(bytes, layout.headerSize, "the header");
-  const header = parseFixedFields(bytes, layout, opts.maxBytes ?? DEFAULT_MAX_BYTES);
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  const header = parseFixedFields(bytes, layout, maxBytes);
   const detached = opts.detached ?? !isSingleFileMagic(header.magic);
   if (detached) return Number.POSITIVE_INFINITY;
-  return Math.max(layout.headerSize + 4, singleFileDataOffset(header.voxOffset, layout));
+  const extStart = layout.headerSize + 4;
+  if (bytes.length < extStart || bytes[layout.headerSize] === 0) return extStart;
+  const voxOffset = singleFileDataOffset(header.voxOffset, layout);
+  const chain = walkExtensions(bytes, extStart, voxOffset, layout.littleEndian, maxBytes);
+  return chain.needed ?? chain.end;
+}
+
+/**
+ * How many leading bytes of a detached header (.hdr) matter: the fixed header and extender, then the
+ * extension chain, which runs to the end of the file. `complete` once no more bytes are wanted (no
+ * extensions flagged); otherwise `needed` is where the chain's next field or extension ends, and a
+ * stream that ends exactly at `end` (a chain boundary) is complete too.
+ */
+export function detachedHeaderExtent(
+  bytes: Uint8Array,
+  opts: Pick<ParseHeaderOptions, "maxBytes"> = {},
+): { complete: boolean; end: number; needed: number } {
+  const layout = sniffHeader(bytes);
+  requireLength(bytes, layout.headerSize, "the header");
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  parseFixedFields(bytes, layout, maxBytes);
+  const extStart = layout.headerSize + 4;
+  if (bytes.length < extStart) return { complete: false, end: layout.headerSize, needed: extStart };
+  if (bytes[layout.headerSize] === 0) return { complete: true, end: extStart, needed: extStart };
+  const chain = walkExtensions(bytes, extStart, Infinity, layout.littleEndian, maxBytes);
+  return { complete: false, end: chain.end, needed: chain.needed ?? chain.end + 8 };
+}
+
+/**
+ * Follows the extension chain from `start` through the esize fields present in `bytes`, up to
+ * `limit` (vox_offset; Infinity for a detached header). `end` is where the last whole extension
+ * seen ends; `needed` the bytes wanted to go further, or null when the chain is complete (fewer than
+ * 16 bytes left before `limit`, which nibabel ignores as padding).
+ */
+function walkExtensions(
+  bytes: Uint8Array,
+  start: number,
+  limit: number,
+  le: boolean,
+  maxBytes: number,
+): { end: number; needed: number | null } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  let pos = start;
+  while (limit - pos >= 16) {
+    if (bytes.length < pos + 8) return { end: pos, needed: pos + 8 };
+    const esize = view.getInt32(pos, le);
+    if (esize < 16 || esize % 16 !== 0 || esize > limit - pos) {
+      throw badHeader(
+        `extension at offset ${pos} has esize ${esize}: it must be a multiple of 16, at least 16` +
+          (limit === Infinity ? "" : ` and at most ${limit - pos}`),
+      );
+    }
+    if (pos + esize - start > maxBytes) {
+      throw new NiftiError(
+        "TOO_LARGE",
+        `the extensions reach ${pos + esize - start} bytes, above maxBytes ${maxBytes}`,
+      );
+    }
+    if (bytes.length < pos + esize) return { end: pos, needed: pos + esize };
+    pos += esize;
+  }
+  return { end: pos, needed: null };
 }
 
 /**
  * Parses and validates a header (and its extensions) from the start of `bytes`.
- * For a single file, `bytes` must reach the data offset when extensions are flagged; the returned
- * `voxOffset` is the offset the data is read from.
+ * For a single file, `bytes` must reach the end of the flagged extensions (headerPrefixLength);
+ * the returned `voxOffset` is the offset the data is read from.
  */
 export function parseHeader(bytes: Uint8Array, opts: ParseHeaderOptions = {}): NiftiHeader {
   const layout = sniffHeader(bytes);
   requireLength(bytes, layout.headerSize, "the header");
-  const header = parseFixedFields(bytes, layout, opts.maxBytes ?? DEFAULT_MAX_BYTES);
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  const header = parseFixedFields(bytes, layout, maxBytes);
   const detached = opts.detached ?? !isSingleFileMagic(header.magic);
   const extStart = layout.headerSize + 4;
   const hasExtensions = bytes.length >= extStart && bytes[layout.headerSize] !== 0;
@@ -100,14 +187,9 @@ export function parseHeader(bytes: Uint8Array, opts: ParseHeaderOptions = {}): N
   }
   header.voxOffset = singleFileDataOffset(header.voxOffset, layout);
   if (hasExtensions) {
-    requireLength(bytes, header.voxOffset, "the extensions (vox_offset)");
-    header.extensions = parseExtensions(
-      bytes,
-      extStart,
-      header.voxOffset,
-      layout.littleEndian,
-      false,
-    );
+    const chain = walkExtensions(bytes, extStart, header.voxOffset, layout.littleEndian, maxBytes);
+    if (chain.needed !== null) requireLength(bytes, chain.needed, "the extensions");
+    header.extensions = parseExtensions(bytes, extStart, chain.end, layout.littleEndian, true);
   }
   return header;
 }

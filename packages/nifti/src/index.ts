@@ -1,4 +1,10 @@
 // Public API of @brats/nifti (Node). Everything not exported here is internal.
-export { readNifti, readNiftiHeader, type ReadNiftiOptions } from "./read.js";
+export {
+  readNifti,
+  readNiftiHeader,
+  scanNifti,
+  type NiftiScan,
+  type ReadNiftiOptions,
+} from "./read.js";
 export { writeNifti, type WriteNiftiOptions } from "./write.js";
 export * from "./common.js";

@@ -219,10 +219,13 @@ describe("declared sizes above maxBytes", () => {
     expect(await codesOf(bomb, "bomb.nii.gz")).toEqual(["TOO_LARGE", "TOO_LARGE", "TOO_LARGE"]);
   });
 
-  it("caps a detached header file at maxBytes", async () => {
+  it("caps the extensions of a detached header at maxBytes", async () => {
+    const extension = new Uint8Array(5008);
+    new DataView(extension.buffer).setInt32(0, 5008, true);
     const hdr = concatBytes(
       header({ dim: [1, 4], datatype: 2, magic: "ni1", voxOffset: 0 }),
-      new Uint8Array(5000),
+      new Uint8Array([1, 0, 0, 0]),
+      extension,
     );
     expect(await codesOf(hdr, "fat.hdr", 1000)).toEqual(["TOO_LARGE", "TOO_LARGE", "TOO_LARGE"]);
     expect(await readNiftiHeader(hdr, { maxBytes: 1000 }).catch((e: NiftiError) => e.code)).toBe(

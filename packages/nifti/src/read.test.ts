@@ -1,8 +1,9 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { NiftiError } from "./errors.js";
 import { createImage } from "./image.js";
-import { parseNifti, readNifti, readNiftiHeader } from "./read.js";
+import { parseNifti, readNifti, readNiftiHeader, scanNifti } from "./read.js";
 import { serializeNifti } from "./serialize.js";
 import { encodeImage, type EncodeOptions, encodePair, gzip, tempDir } from "./test-utils.js";
 import type { NiftiImage } from "./types.js";
@@ -238,5 +239,147 @@ describe("readNifti: file-system failures are IO", () => {
     expect((error as NiftiError).code).toBe("IO");
     expect((error as NiftiError).cause).toBeDefined();
     expect(await codeOf(readNiftiHeader(tmp.path(file)))).toBe("IO");
+  });
+});
+
+describe("scanNifti: the data in blocks, never whole", () => {
+  /** Every block's voxels joined, and the blocks' lengths. */
+  async function scanAll(
+    path: string,
+  ): Promise<{ values: number[]; blocks: number; hasData: boolean }> {
+    const values: number[] = [];
+    let blocks = 0;
+    const { hasData } = await scanNifti(path, (block) => {
+      blocks++;
+      for (const v of block as Int16Array) values.push(v);
+    });
+    return { values, blocks, hasData };
+  }
+
+  it.each<[string, (bytes: Uint8Array) => Uint8Array, EncodeOptions]>([
+    ["scan.nii", (b) => b, {}],
+    ["scan-be.nii", (b) => b, { littleEndian: false }],
+    ["scan.nii.gz", gzip, {}],
+    ["scan2.nii.gz", gzip, { version: 2, littleEndian: false }],
+  ])("%s: the voxels readNifti gives, in native byte order", async (name, wrap, opts) => {
+    writeFileSync(tmp.path(name), wrap(encodeImage(SAMPLE, opts)));
+    const scanned = await scanAll(tmp.path(name));
+    expect(scanned.hasData).toBe(true);
+    expect(scanned.values).toEqual(Array.from(SAMPLE.data as Int16Array));
+  });
+
+  it("reads the .img of a pair, and says hasData false for a header-only file", async () => {
+    const { hdr, img } = encodePair(SAMPLE, { littleEndian: false });
+    writeFileSync(tmp.path("scan-pair.hdr"), hdr);
+    writeFileSync(tmp.path("scan-pair.img.gz"), gzip(img));
+    expect((await scanAll(tmp.path("scan-pair.hdr"))).values).toEqual(
+      Array.from(SAMPLE.data as Int16Array),
+    );
+    writeFileSync(tmp.path("scan-header-only.nii"), encodeImage(SAMPLE).subarray(0, 352));
+    expect(await scanAll(tmp.path("scan-header-only.nii"))).toEqual({
+      values: [],
+      blocks: 0,
+      hasData: false,
+    });
+  });
+
+  it("splits a large volume into 1 MiB blocks of whole voxels", async () => {
+    const data = new Float64Array(300_000).map((_, i) => i - 0.5); // 2.4 MB: three blocks
+    const image = createImage({ data, shape: [100, 100, 30] });
+    writeFileSync(tmp.path("scan-big.nii.gz"), gzip(serializeNifti(image)));
+    let count = 0;
+    const sizes: number[] = [];
+    await scanNifti(tmp.path("scan-big.nii.gz"), (block) => {
+      sizes.push(block.length);
+      for (const v of block as Float64Array) expect(v).toBe(count++ - 0.5);
+    });
+    expect(count).toBe(300_000);
+    expect(sizes).toEqual([131_072, 131_072, 37_856]);
+  });
+});
+
+describe("readNifti: what nibabel does with odd files", () => {
+  it("ignores junk after the gzip member that holds the image", async () => {
+    const bytes = encodeImage(SAMPLE);
+    for (const [name, junk] of [
+      ["junk-text.nii.gz", new TextEncoder().encode("not gzip at all")],
+      ["junk-magic.nii.gz", new Uint8Array([0x1f, 0x8b, 8])],
+      ["junk-zeros.nii.gz", new Uint8Array(10)],
+    ] as const) {
+      const withJunk = new Uint8Array([...gzip(bytes), ...junk]);
+      writeFileSync(tmp.path(name), withJunk);
+      expectSame(await readNifti(tmp.path(name)));
+      expectSame(await readNifti(withJunk));
+      expectSame(parseNifti(withJunk));
+    }
+  });
+
+  it.each([
+    ["XYZ", "magic-xyz.nii"],
+    ["", "magic-empty.nii"],
+  ])("refuses magic %j in a single file (NOT_NIFTI), as nibabel does", async (magic, name) => {
+    const bytes = encodeImage(SAMPLE);
+    bytes.fill(0, 344, 348);
+    for (let i = 0; i < magic.length; i++) bytes[344 + i] = magic.charCodeAt(i);
+    writeFileSync(tmp.path(name), bytes);
+    writeFileSync(tmp.path(`${name}.gz`), gzip(bytes));
+    for (const source of [tmp.path(name), tmp.path(`${name}.gz`), bytes, gzip(bytes)]) {
+      expect(await codeOf(readNifti(source))).toBe("NOT_NIFTI");
+      expect(await codeOf(readNiftiHeader(source))).toBe("NOT_NIFTI");
+    }
+  });
+
+  it("reads zero zooms as 1 and negative ones as their size (nibabel's load-time fix)", async () => {
+    const bytes = encodeImage(SAMPLE);
+    const view = new DataView(bytes.buffer, bytes.byteOffset);
+    [0, -3, 0].forEach((v, i) => view.setFloat32(80 + 4 * i, v, true));
+    expect((await readNifti(bytes)).spacing).toEqual([1, 3, 1]);
+  });
+
+  it("reads only regular files: a FIFO and /dev/zero are IO errors at once", async () => {
+    const fifo = tmp.path("fifo.nii");
+    execFileSync("mkfifo", [fifo]);
+    symlinkSync("/dev/zero", tmp.path("zero.nii"));
+    for (const path of [fifo, tmp.path("zero.nii")]) {
+      const error = await readNifti(path).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(NiftiError);
+      expect((error as NiftiError).code).toBe("IO");
+      expect((error as NiftiError).message).toMatch(/not a regular file/);
+      expect(await codeOf(readNiftiHeader(path))).toBe("IO");
+      expect(await codeOf(scanNifti(path, () => undefined))).toBe("IO");
+    }
+  });
+});
+
+describe("readNifti: never holds what is not image data", () => {
+  it("skips the bytes up to a distant vox_offset without keeping them", async () => {
+    // 8 MiB of padding before 48 bytes of data: the header and data are all that is held.
+    const image = encodeImage(SAMPLE);
+    const header = image.slice(0, 352);
+    new DataView(header.buffer).setFloat32(108, 8 * 2 ** 20, true);
+    const far = new Uint8Array(8 * 2 ** 20 + 48);
+    far.set(header);
+    far.set(image.subarray(352), 8 * 2 ** 20);
+    writeFileSync(tmp.path("far.nii"), far);
+    writeFileSync(tmp.path("far.nii.gz"), gzip(far));
+    for (const path of [tmp.path("far.nii"), tmp.path("far.nii.gz")]) {
+      expect(Array.from((await readNifti(path)).data as Int16Array)).toEqual(
+        Array.from(SAMPLE.data as Int16Array),
+      );
+    }
+  });
+
+  it("refuses a gzip whose header promises more than it can inflate to (TRUNCATED, before inflating)", async () => {
+    const image = encodeImage(SAMPLE);
+    const header = image.slice(0, 352);
+    new DataView(header.buffer).setFloat32(108, 2e9, true); // vox_offset 2e9 in a tiny file
+    const tiny = gzip(new Uint8Array([...header, ...image.subarray(352)]));
+    expect(await codeOf(readNifti(tiny))).toBe("TRUNCATED");
+    writeFileSync(tmp.path("promise.nii.gz"), tiny);
+    const error = (await readNifti(tmp.path("promise.nii.gz")).catch(
+      (e: unknown) => e,
+    )) as NiftiError;
+    expect(error.code).toBe("TRUNCATED");
+    expect(error.message).toMatch(/can hold at most/);
   });
 });

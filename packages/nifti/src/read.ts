@@ -1,27 +1,33 @@
 // Node reader: files (.nii, .nii.gz, .hdr/.img pairs with either part gzipped) and in-memory bytes.
 // Gzip is detected by magic bytes and inflated by streaming node:zlib, whose work runs on the libuv
 // thread pool, so several concurrent readNifti calls decode in parallel.
-import { constants as fsConstants, type ReadStream } from "node:fs";
+import { constants as fsConstants, type ReadStream, type Stats } from "node:fs";
 import { access, type FileHandle, open } from "node:fs/promises";
 import { createGunzip } from "node:zlib";
 import { NiftiError } from "./errors.js";
-import { type ChunkSink, gzipError, isGzip } from "./gzip.js";
+import { datatypeInfo } from "./datatypes.js";
+import { type ChunkSink, GunzipFeeder, GZIP_MAX_RATIO, gzipError, isGzip } from "./gzip.js";
 import {
   DEFAULT_MAX_BYTES,
   dataByteLength,
+  detachedHeaderExtent,
   headerPrefixLength,
   parseHeader,
+  requireNiftiMagic,
   sniffHeader,
 } from "./header.js";
 import {
   allocateData,
+  DetachedHeaderCollector,
+  HOST_LITTLE_ENDIAN,
   imageFromHeader,
   parseNifti,
   RegionCollector,
+  RegionScanner,
   SingleFileCollector,
-  WholeCollector,
+  swapBytes,
 } from "./parse.js";
-import type { NiftiHeader, NiftiImage } from "./types.js";
+import type { NiftiHeader, NiftiImage, VoxelArray } from "./types.js";
 
 export { parseNifti, type ParseNiftiOptions } from "./parse.js";
 
@@ -46,8 +52,10 @@ export async function readNifti(
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   if (typeof source !== "string") {
     if (!isGzip(source)) return parseNifti(source, { maxBytes });
-    const file = new SingleFileCollector({ maxBytes });
-    await gunzipStream(source, file);
+    const file = await gunzipStream(
+      source,
+      () => new SingleFileCollector({ maxBytes, capacity: source.length * GZIP_MAX_RATIO }),
+    );
     const { header, data } = file.finish();
     return imageFromHeader(header, data);
   }
@@ -63,8 +71,11 @@ export async function readNifti(
   return withFile(source, async (handle, size) => {
     const probe = await readAt(handle, 0, Math.min(PROBE_SIZE, size), source);
     if (isGzip(probe)) {
-      const file = new SingleFileCollector({ maxBytes });
-      await gunzipStream(handle, file, source);
+      const file = await gunzipStream(
+        handle,
+        () => new SingleFileCollector({ maxBytes, capacity: size * GZIP_MAX_RATIO }),
+        source,
+      );
       const { header, data } = file.finish();
       return imageFromHeader(header, data);
     }
@@ -88,9 +99,10 @@ export async function readNiftiHeader(
 ): Promise<NiftiHeader> {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   if (typeof source !== "string") {
-    const file = new SingleFileCollector({ maxBytes, headerOnly: true });
-    if (isGzip(source)) await gunzipStream(source, file);
-    else if (source.length > 0) file.push(source);
+    const collect = () => new SingleFileCollector({ maxBytes, headerOnly: true });
+    if (isGzip(source)) return (await gunzipStream(source, collect)).finish().header;
+    const file = collect();
+    if (source.length > 0) file.push(source);
     return file.finish().header;
   }
   const pair = pairPaths(source);
@@ -98,10 +110,103 @@ export async function readNiftiHeader(
   return withFile(source, async (handle, size) => {
     const probe = await readAt(handle, 0, Math.min(PROBE_SIZE, size), source);
     if (!isGzip(probe)) return (await readRawHeader(handle, probe, size, maxBytes, source)).header;
-    const file = new SingleFileCollector({ maxBytes, headerOnly: true });
-    await gunzipStream(handle, file, source);
-    return file.finish().header;
+    const collect = () => new SingleFileCollector({ maxBytes, headerOnly: true });
+    return (await gunzipStream(handle, collect, source)).finish().header;
   });
+}
+
+/** What scanNifti found: the header, and whether the file holds voxel data (false: header-only). */
+export interface NiftiScan {
+  header: NiftiHeader;
+  hasData: boolean;
+}
+
+/**
+ * Reads a file's header, then hands its voxel data to `onBlock` in blocks of whole voxels: a typed
+ * array of the file's datatype in native byte order, valid only during the call (the memory is
+ * reused). The volume is never held whole, so statistics over a file of any size take constant
+ * memory (brats-nifti info). Errors as readNifti; a header-only file calls `onBlock` never.
+ */
+export async function scanNifti(
+  path: string,
+  onBlock: (block: VoxelArray, header: NiftiHeader) => void,
+  opts: ReadNiftiOptions = {},
+): Promise<NiftiScan> {
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  const scannerFor = (header: NiftiHeader, offset: number, capacity: number) => {
+    const info = datatypeInfo(header.datatype);
+    const size = info.arrayType.BYTES_PER_ELEMENT;
+    const swap = header.littleEndian !== HOST_LITTLE_ENDIAN;
+    return new RegionScanner(
+      offset,
+      dataByteLength(header),
+      // Whole voxels (rgb24 is 3 bytes of 1-byte elements), whole elements for the typed array.
+      info.bytesPerVoxel,
+      (bytes) => {
+        // The scanner's own scratch buffer, aligned at 0 (never a shared one).
+        const buffer = bytes.buffer as ArrayBuffer;
+        if (swap) swapBytes(buffer, size);
+        onBlock(new info.arrayType(buffer, 0, bytes.length / size), header);
+      },
+      capacity,
+    );
+  };
+  const pair = pairPaths(path);
+  if (pair) {
+    const { header, imgPath } = await readPairHeader(path, pair, maxBytes);
+    if (imgPath === null) return { header, hasData: false };
+    await withFile(imgPath, async (handle, size) => {
+      const probe = await readAt(handle, 0, Math.min(2, size), imgPath);
+      if (isGzip(probe)) {
+        const scan = () => scannerFor(header, header.voxOffset, size * GZIP_MAX_RATIO);
+        (await gunzipStream(handle, scan, imgPath)).finish();
+      } else {
+        await scanRawRegion(handle, size, header.voxOffset, scannerFor(header, 0, size), imgPath);
+      }
+    });
+    return { header, hasData: true };
+  }
+  return withFile(path, async (handle, size) => {
+    const probe = await readAt(handle, 0, Math.min(PROBE_SIZE, size), path);
+    if (isGzip(probe)) {
+      const collect = () =>
+        new SingleFileCollector({
+          maxBytes,
+          capacity: size * GZIP_MAX_RATIO,
+          region: (header, capacity) => scannerFor(header, header.voxOffset, capacity),
+        });
+      const { header, region } = (await gunzipStream(handle, collect, path)).finishStream();
+      return { header, hasData: region !== null };
+    }
+    const { header, detached } = await readRawHeader(handle, probe, size, maxBytes, path);
+    if (detached || size <= header.voxOffset) return { header, hasData: false };
+    await scanRawRegion(handle, size, header.voxOffset, scannerFor(header, 0, size), path);
+    return { header, hasData: true };
+  });
+}
+
+/** Feeds bytes [offset, offset + scanner.length) of an uncompressed file to `scanner`, a piece at a time. */
+async function scanRawRegion(
+  handle: FileHandle,
+  size: number,
+  offset: number,
+  scanner: RegionScanner,
+  path: string,
+): Promise<void> {
+  if (size < offset + scanner.length) {
+    throw new NiftiError(
+      "TRUNCATED",
+      `${path} is ${size} bytes; its data needs ${offset + scanner.length} (vox_offset ${offset} + ${scanner.length})`,
+    );
+  }
+  const piece = new Uint8Array(Math.min(scanner.length, 4 * CHUNK_SIZE));
+  for (let done = 0; done < scanner.length;) {
+    const n = Math.min(piece.length, scanner.length - done);
+    await readExactly(handle, piece.subarray(0, n), offset + done, path);
+    scanner.push(piece.subarray(0, n));
+    done += n;
+  }
+  scanner.finish();
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -138,9 +243,12 @@ async function readPairHeader(
   maxBytes: number,
 ): Promise<{ header: NiftiHeader; imgPath: string | null }> {
   const hdrPath = (await firstExisting(pair.headers)) ?? pair.headers[0]!;
-  const headerFile = new WholeCollector(maxBytes);
-  await readFileInto(hdrPath, headerFile, maxBytes);
-  const header = parseHeader(headerFile.bytes(), { maxBytes, detached: true });
+  const headerFile = await readFileInto(
+    hdrPath,
+    () => new DetachedHeaderCollector(maxBytes),
+    maxBytes,
+  );
+  const header = headerFile.finish();
   const imgPath = await firstExisting(pair.images);
   if (imgPath === null && pair.images[0] === source) {
     throw new NiftiError("IO", `cannot read ${source}: it does not exist`);
@@ -168,20 +276,23 @@ async function withFile<T>(
   body: (handle: FileHandle, size: number) => Promise<T>,
 ): Promise<T> {
   let handle: FileHandle;
-  let size: number;
+  let stats: Stats;
   try {
-    handle = await open(path, "r");
+    // Non-blocking: opening a FIFO for reading would otherwise wait for a writer forever.
+    handle = await open(path, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
   } catch (error) {
     throw ioError(error, path);
   }
   try {
     try {
-      // No isFile() check: reading a directory then fails with the system's own EISDIR as the cause.
-      size = (await handle.stat()).size;
+      stats = await handle.stat();
     } catch (error) {
       throw ioError(error, path);
     }
-    return await body(handle, size);
+    // Only regular files (after symlinks): a FIFO, a device (/dev/zero) or a socket has no size
+    // to trust and may never end.
+    if (!stats.isFile()) throw notRegularFile(path, stats);
+    return await body(handle, stats.size);
   } finally {
     await handle.close().catch(() => undefined);
   }
@@ -192,9 +303,8 @@ async function readRegion(path: string, offset: number, length: number): Promise
   return withFile(path, async (handle, size) => {
     const probe = await readAt(handle, 0, Math.min(2, size), path);
     if (!isGzip(probe)) return readRawRegion(handle, size, offset, length, path);
-    const region = new RegionCollector(offset, length);
-    await gunzipStream(handle, region, path);
-    return region.finish();
+    const collect = () => new RegionCollector(offset, length, size * GZIP_MAX_RATIO);
+    return (await gunzipStream(handle, collect, path)).finish();
   });
 }
 
@@ -217,11 +327,16 @@ async function readRawRegion(
   return buffer;
 }
 
-/** Streams a whole file (gunzipped when it starts with the gzip magic) into `sink`, stopping once it is satisfied. */
-async function readFileInto(path: string, sink: ChunkSink, maxBytes: number): Promise<void> {
-  await withFile(path, async (handle, size) => {
+/** Streams a whole file (gunzipped when it starts with the gzip magic) into a sink, stopping once it is satisfied. */
+async function readFileInto<S extends ChunkSink>(
+  path: string,
+  createSink: () => S,
+  maxBytes: number,
+): Promise<S> {
+  return withFile(path, async (handle, size) => {
     const probe = await readAt(handle, 0, Math.min(2, size), path);
-    if (isGzip(probe)) return gunzipStream(handle, sink, path);
+    if (isGzip(probe)) return gunzipStream(handle, createSink, path);
+    const sink = createSink();
     // Raw: read in bounded pieces so an oversized file cannot force one huge read.
     let position = 0;
     const piece = Math.min(size, CHUNK_SIZE, maxBytes + 1);
@@ -229,15 +344,16 @@ async function readFileInto(path: string, sink: ChunkSink, maxBytes: number): Pr
       const chunk = await readAt(handle, position, Math.min(piece, size - position), path);
       if (chunk.length === 0) break;
       position += chunk.length;
-      if (sink.push(chunk)) return;
+      if (sink.push(chunk)) break;
     }
+    return sink;
   });
 }
 
 /**
- * The header of an uncompressed single file: probe bytes first, more only when extensions need it.
- * `detached` when the magic says the file is the .hdr of a pair (or an Analyze header): then the whole
- * file is the header and there is no data in it.
+ * The header of an uncompressed single file: probe bytes first, more only when flagged extensions
+ * need it (their chain, never the padding up to a distant vox_offset). `detached` when the magic
+ * says the file is the .hdr of a pair: then only the extensions it flags follow, and no data.
  */
 async function readRawHeader(
   handle: FileHandle,
@@ -249,19 +365,21 @@ async function readRawHeader(
   const { headerSize } = sniffHeader(probe);
   if (probe.length < headerSize)
     return { header: parseHeader(probe, { maxBytes }), detached: false }; // TRUNCATED
-  const needed = headerPrefixLength(probe, { maxBytes });
+  requireNiftiMagic(probe);
+  let prefix = probe;
+  let needed = headerPrefixLength(prefix, { maxBytes });
   const detached = needed === Number.POSITIVE_INFINITY;
-  if (detached && size > maxBytes) {
-    throw new NiftiError(
-      "TOO_LARGE",
-      `${path} is a ${size}-byte header file, above maxBytes ${maxBytes}`,
-    );
+  if (detached) needed = detachedHeaderExtent(prefix, { maxBytes }).needed;
+  // Each step reads at least twice as much, so a long extension chain costs few reads.
+  while (needed > prefix.length && prefix.length < size) {
+    prefix = await readAt(handle, 0, Math.min(Math.max(needed, 2 * prefix.length), size), path);
+    if (!detached) needed = headerPrefixLength(prefix, { maxBytes });
+    else {
+      const extent = detachedHeaderExtent(prefix, { maxBytes });
+      needed = extent.complete ? extent.end : extent.needed;
+    }
   }
-  const prefix =
-    Math.min(needed, size) > probe.length
-      ? await readAt(handle, 0, Math.min(needed, size), path)
-      : probe;
-  const header = parseHeader(prefix, { maxBytes });
+  const header = parseHeader(prefix, { maxBytes, ...(detached ? { detached: true } : {}) });
   if (!detached && size < header.voxOffset && size > headerSize + 4) {
     throw new NiftiError(
       "TRUNCATED",
@@ -310,10 +428,59 @@ async function readExactly(
 }
 
 /**
- * Pipes gzip input (bytes, or a file handle read from offset 0) through node:zlib into `sink`, and
- * stops reading and inflating as soon as the sink has what it needs.
+ * Gunzips input (bytes, or a file handle read from offset 0) into a sink made by `createSink`, and
+ * stops reading and inflating as soon as the sink has what it needs; returns the sink. node:zlib
+ * does the work (on the thread pool). It reads any non-zero bytes after a gzip member as another
+ * member, and when they are junk it fails and drops the output it had not delivered yet; nibabel
+ * (Python's gzip) ignores such trailing junk. So on that failure the input is decoded once more,
+ * into a fresh sink, by fflate, which stops at the end of the image.
  */
-async function gunzipStream(
+async function gunzipStream<S extends ChunkSink>(
+  input: Uint8Array | FileHandle,
+  createSink: () => S,
+  path?: string,
+): Promise<S> {
+  const sink = createSink();
+  try {
+    await zlibInto(input, sink, path);
+    return sink;
+  } catch (error) {
+    if (!mayBeTrailingJunk(error)) throw error;
+  }
+  const again = createSink();
+  const feeder = new GunzipFeeder(again);
+  if (input instanceof Uint8Array) {
+    feeder.push(input, true);
+  } else {
+    // The first pass's read stream closed the handle: read the file again by its path.
+    if (path === undefined) throw new Error("gunzipStream: a file handle needs its path");
+    await withFile(path, async (handle, size) => {
+      for (let position = 0; position < size && !feeder.done; position += CHUNK_SIZE) {
+        const piece = await readAt(handle, position, Math.min(CHUNK_SIZE, size - position), path);
+        if (piece.length === 0) break;
+        feeder.push(piece, position + piece.length >= size);
+      }
+    });
+  }
+  feeder.finish();
+  return again;
+}
+
+/** node:zlib's failures on bytes after a gzip member: not a gzip header, or one cut short. */
+function mayBeTrailingJunk(error: unknown): boolean {
+  const cause = error instanceof NiftiError ? error.cause : error;
+  const code = (cause as { code?: unknown } | null)?.code;
+  const message = cause instanceof Error ? cause.message : "";
+  return (
+    code === "Z_BUF_ERROR" ||
+    (code === "Z_DATA_ERROR" &&
+      (message.includes("incorrect header check") ||
+        message.includes("unknown compression method")))
+  );
+}
+
+/** Pipes gzip input through node:zlib into `sink`, stopping once the sink is satisfied. */
+async function zlibInto(
   input: Uint8Array | FileHandle,
   sink: ChunkSink,
   path?: string,
@@ -342,6 +509,22 @@ async function gunzipStream(
     gunzip.destroy();
     fileStream?.destroy();
   }
+}
+
+function notRegularFile(path: string, stats: Stats): NiftiError {
+  const kind = stats.isDirectory()
+    ? "a directory"
+    : stats.isFIFO()
+      ? "a FIFO"
+      : stats.isCharacterDevice() || stats.isBlockDevice()
+        ? "a device"
+        : stats.isSocket()
+          ? "a socket"
+          : "not a regular file";
+  const cause = Object.assign(new Error(`${path} is ${kind}`), {
+    code: stats.isDirectory() ? "EISDIR" : "ENOTREG",
+  });
+  return new NiftiError("IO", `cannot read ${path}: it is ${kind}, not a regular file`, { cause });
 }
 
 function ioError(error: unknown, path: string): NiftiError {

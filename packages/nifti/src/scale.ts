@@ -57,14 +57,26 @@ export function getScaledData(image: NiftiImage, type?: ScaledType): Float32Arra
  * Throws BAD_HEADER unless `out` holds exactly one element per voxel.
  */
 export function scaleInto<T extends Float32Array | Float64Array>(image: NiftiImage, out: T): T {
-  const data = scalarData(image);
+  return scaleBlockInto(image.header, scalarData(image), out);
+}
+
+/**
+ * scaleInto for some voxels of an image (`data`: any run of them in the header's datatype, such as
+ * a block from scanNifti): the same arithmetic, so statistics over blocks equal those over the
+ * whole volume. Returns `out`; BAD_HEADER unless `out` holds one element per voxel of `data`.
+ */
+export function scaleBlockInto<T extends Float32Array | Float64Array>(
+  header: NiftiHeader,
+  data: VoxelArray,
+  out: T,
+): T {
   if (out.length !== data.length) {
     throw new NiftiError(
       "BAD_HEADER",
       `output has ${out.length} elements for ${data.length} voxels`,
     );
   }
-  const scaling = scalingOf(image.header);
+  const scaling = scalingOf(header);
   if (scaling === null) {
     convert(data, out);
     return out;

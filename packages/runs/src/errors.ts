@@ -5,7 +5,9 @@ export type RunsErrorCode =
   /** The asked checkpoint (best/ or last/) is not in the run folder, or neither is. */
   | "NO_CHECKPOINT"
   /** A checkpoint's files are unreadable or contradict the run's config.json. */
-  | "BAD_RUN";
+  | "BAD_RUN"
+  /** A new run was asked for in a folder that already holds one (neither resume nor overwrite). */
+  | "RUN_EXISTS";
 
 export class RunsError extends Error {
   override readonly name = "RunsError";

@@ -7,6 +7,7 @@ export {
   CURVES_PNG,
   MODEL_CARD_MD,
   MODEL_ONNX,
+  RUN_FILES,
   type CheckpointName,
 } from "./files.js";
 export {
@@ -19,10 +20,12 @@ export {
 } from "./config.js";
 export {
   checkpointOf,
+  existingRunFiles,
   isRunFolder,
   readRunLog,
   readRunRecord,
   readTrainState,
+  removeRunFiles,
   writeRunFile,
   writeRunRecord,
   type Checkpoint,

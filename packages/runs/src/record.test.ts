@@ -9,7 +9,9 @@ import { RunsError, type RunsErrorCode } from "./errors.js";
 import type { CheckpointName } from "./files.js";
 import {
   checkpointOf,
+  existingRunFiles,
   isRunFolder,
+  removeRunFiles,
   readRunLog,
   readRunRecord,
   readTrainState,
@@ -171,5 +173,32 @@ describe("readTrainState, readRunLog, writeRunFile", () => {
     expect(await writeRunFile(dir, "log.jsonl", log)).toBe(join(dir, "log.jsonl"));
     expect(await readRunLog(dir)).toBe(log);
     expect((await readdir(dir)).filter((f) => f.includes(".tmp-"))).toEqual([]);
+  });
+});
+
+describe("existingRunFiles / removeRunFiles", () => {
+  it("find and remove a run's own files and folders, and nothing else", async () => {
+    const dir = await folder("run-files", ["best", "last"]);
+    await mkdir(join(dir, "last.old"));
+    for (const f of ["log.jsonl", "metrics.csv", "model.onnx", "MODEL_CARD.md", "curves.png"]) {
+      await writeFile(join(dir, f), "x");
+    }
+    await writeFile(join(dir, "notes.txt"), "the user's own");
+    await mkdir(join(dir, "data"));
+    const run = [
+      "MODEL_CARD.md",
+      "best",
+      "config.json",
+      "curves.png",
+      "last",
+      "last.old",
+      "log.jsonl",
+      "metrics.csv",
+      "model.onnx",
+    ];
+    expect(await existingRunFiles(dir)).toEqual(run);
+    expect(await removeRunFiles(dir)).toEqual(run);
+    expect((await readdir(dir)).sort()).toEqual(["data", "notes.txt"]);
+    expect(await existingRunFiles(join(dir, "missing"))).toEqual([]);
   });
 });

@@ -1,13 +1,13 @@
 // Reading and writing a run folder's own files: config.json (the run record), the checkpoint
 // folders and their train-state.json, log.jsonl. Every failure is a RunsError.
 import { existsSync, statSync } from "node:fs";
-import { mkdir, readFile } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { LOG_JSONL, MODEL_JSON, TRAIN_STATE_JSON, type TrainState } from "@brats/unet3d";
 import type { Split, TrainConfig } from "./config.js";
 import { RunsError } from "./errors.js";
-import { writeAtomic } from "@brats/kit/fs";
-import { CHECKPOINT_NAMES, CONFIG_JSON, type CheckpointName } from "./files.js";
+import { makeDirs, previousDirOf, writeAtomic } from "@brats/kit/fs";
+import { CHECKPOINT_NAMES, CONFIG_JSON, RUN_FILES, type CheckpointName } from "./files.js";
 
 /** What config.json of a run holds. */
 export interface RunRecord {
@@ -66,9 +66,34 @@ export async function readRunRecord(runDir: string): Promise<RunRecord> {
   return r as RunRecord;
 }
 
+/**
+ * The files and folders of a run (RUN_FILES, and the `.old` folders of an interrupted checkpoint
+ * swap) that exist in `dir`, sorted; empty when `dir` holds no run (or does not exist).
+ */
+export async function existingRunFiles(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const runNames = new Set([...RUN_FILES, ...CHECKPOINT_NAMES.map((c) => previousDirOf(c))]);
+  return names.filter((n) => runNames.has(n)).sort();
+}
+
+/**
+ * Removes the run in `dir` (existingRunFiles, nothing else: a user's other files stay), as
+ * brats-train --overwrite does before a fresh run; returns what it removed.
+ */
+export async function removeRunFiles(dir: string): Promise<string[]> {
+  const names = await existingRunFiles(dir);
+  for (const name of names) await rm(join(dir, name), { recursive: true, force: true });
+  return names;
+}
+
 /** Writes `<runDir>/config.json` (atomically; the folder is made if needed). */
 export async function writeRunRecord(runDir: string, record: RunRecord): Promise<string> {
-  await mkdir(runDir, { recursive: true });
+  await makeDirs(runDir);
   return writeRunFile(runDir, CONFIG_JSON, JSON.stringify(record, null, 2) + "\n");
 }
 

@@ -43,7 +43,7 @@ export {
 } from "./setup.js";
 export { train } from "./train/loop.js";
 export type { Schedule } from "./train/schedule.js";
-export { LOG_JSONL } from "./train/log.js";
+export { LOG_JSONL, METRICS_CSV } from "./train/log.js";
 export { TRAIN_STATE_JSON, type TrainState } from "./train/checkpoint.js";
 export type {
   BatchSource,

@@ -15,7 +15,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { syncDir, writeTemp } from "@brats/kit/fs";
+import { makeDirs, syncDir, writeTemp } from "@brats/kit/fs";
 import { UNet3DError } from "./errors.js";
 import { registerBratsLayers } from "./register.js";
 
@@ -144,7 +144,7 @@ async function saveArtifacts(
 
   const tmpFiles: string[] = [];
   try {
-    await fs.mkdir(dir, { recursive: true });
+    await makeDirs(dir);
     await repairInterruptedSave(dir);
     const weightsPath = path.join(dir, WEIGHTS_BIN);
     const tmpWeights = await writeTemp(weightsPath, bytes);

@@ -2,7 +2,7 @@
 // of patches, validation of whole cases with sliding-window inference (validate.ts), atomic
 // `last`/`best` checkpoints that hold everything a resume needs (checkpoint.ts), the logs
 // (log.ts), early stopping, a clean stop on SIGINT (signals.ts) and a time budget (budget.ts).
-import { mkdir } from "node:fs/promises";
+import { makeDirs } from "@brats/kit/fs";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { loadModel } from "../io.js";
 import {
@@ -264,7 +264,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   checkOptions(options);
   const { outDir, epochs, stepsPerEpoch, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8 } = options;
   const totalSteps = epochs * stepsPerEpoch;
-  await mkdir(outDir, { recursive: true });
+  await makeDirs(outDir);
   const log = new RunLog(outDir);
   const lastDir = options.resume === true ? await findCheckpoint(outDir, "last") : null;
   const { state, model } = await openRun(options, log, lastDir);
