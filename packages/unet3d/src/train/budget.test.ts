@@ -42,6 +42,22 @@ describe("TimeBudget", () => {
     expect(budget.canStep()).toBe(fits);
   });
 
+  it.each<[string, number, boolean]>([
+    // name, time spent, can step after a 5 s checkpoint (10 s steps, 25 s validation)
+    ["checkpoint, step and reserve fit: 55 + 5 + 10 + 30 = 100", 55, true],
+    ["the checkpoint would leave no time for the step", 56, false],
+  ])("canStepAfterCheckpoint: %s", (_name, spent, fits) => {
+    const t = manualClock();
+    const budget = new TimeBudget(100, { clock: t.clock });
+    budget.noteStep(10);
+    budget.noteValidation(25);
+    budget.noteCheckpoint(5);
+    t.advance(spent);
+    expect(budget.canStepAfterCheckpoint()).toBe(fits);
+    // canStep does not count the checkpoint: 56 + 10 + 30 ≤ 100.
+    expect(budget.canStep()).toBe(spent + 10 + 30 <= 100);
+  });
+
   it("keeps the ten most recent steps for its estimate", () => {
     const budget = new TimeBudget(100, { clock: () => 0 });
     for (let i = 0; i < 10; i++) budget.noteStep(100);

@@ -76,6 +76,17 @@ export class TimeBudget {
     return this.elapsed() + this.stepEstimate() + this.reserve() <= this.limit;
   }
 
+  /**
+   * Whether the next epoch can take a step once this one's checkpoint (timed like the last one)
+   * is written: asked at an epoch's end, so that its validation is not skipped for a step that
+   * the checkpoint then leaves no time for.
+   */
+  canStepAfterCheckpoint(): boolean {
+    return (
+      this.elapsed() + this.checkpointSeconds + this.stepEstimate() + this.reserve() <= this.limit
+    );
+  }
+
   /** Seconds left for training steps (the reserve kept out). */
   remainingForSteps(): number {
     return Math.max(0, this.limit - this.reserve() - this.elapsed());

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UNet3DError } from "../errors.js";
 import { releaseEngine, useEngine } from "../engines.testutil.js";
-import type { TrainState } from "./checkpoint.js";
+import { findCheckpoint, type TrainState } from "./checkpoint.js";
+import { parseTrainingLog } from "@brats/conventions";
 import { train } from "./loop.js";
 import { N, source, tinyModel, validationCases } from "./loop.testutil.js";
 import type { TrainEvent, TrainOptions } from "./options.js";
@@ -151,6 +152,40 @@ describe("train with a time limit (driven clock)", () => {
     expect(state.elapsed).toBe(100);
     expect(state.finished).toBe("time-limit");
     resumed.model.dispose();
+  });
+
+  it("validates the model it ends with when a slow checkpoint leaves no time for the next epoch", async () => {
+    // 10 s steps, 3 per epoch, validating only at the end (5 s a case, estimated 0 on this
+    // clock). After epoch 1 (30 s) a step fits, so epoch 1 is not validated; its checkpoint then
+    // "takes" 65 s, unforeseen: at 95 s no step of epoch 2 fits. The run still validates the
+    // model it ends with, as epoch 1's amended record (a later log line replaces the first).
+    const c = timed(10, 5);
+    let slowed = false;
+    const epochs: Array<Extract<TrainEvent, { type: "epoch" }>> = [];
+    const { opts } = options("slow-checkpoint", c, {
+      validation: { cases: validationCases(), windowSize: [N, N, N], score: c.score, every: null },
+      onProgress: (e) => {
+        if (e.type === "epoch") epochs.push(e);
+        if (e.type === "checkpoint" && e.name === "last" && !slowed) {
+          slowed = true;
+          c.t.now += 65;
+        }
+      },
+    });
+    const result = await train(opts);
+    expect([result.reason, result.step]).toEqual(["time-limit", 3]);
+    expect(epochs.map((e) => [e.epoch, e.val === null, e.valSeconds ?? null])).toEqual([
+      [1, true, null],
+      [1, false, 5],
+    ]);
+    expect(result.history.map((h) => [h.epoch, h.valSeconds])).toEqual([[1, 5]]);
+    expect(result.bestEpoch).toBe(1);
+    const log = parseTrainingLog(await readFile(join(opts.outDir, "log.jsonl"), "utf8"));
+    expect(log.epochs.map((e) => [e.epoch, e.val])).toEqual([[1, { WT: 0.5, TC: 0.5, ET: 0.5 }]]);
+    const state = await readState(opts.outDir);
+    expect([state.finished, state.bestEpoch]).toEqual(["time-limit", 1]);
+    expect(await findCheckpoint(opts.outDir, "best")).not.toBeNull();
+    result.model.dispose();
   });
 
   it("ends at once, with last saved, when the budget is spent before the first step", async () => {

@@ -175,7 +175,7 @@ async function endEpoch(run: Run, outOfTime: boolean): Promise<StopReason | null
   const { epochs, validation, patience } = options;
   const epoch = state.epoch;
   // The last epoch under a time limit: no further step would leave time for the run's end.
-  const lastOnTime = outOfTime || (run.budget !== null && !run.budget.canStep());
+  const lastOnTime = outOfTime || (run.budget !== null && !run.budget.canStepAfterCheckpoint());
   const every = validation?.every === undefined ? 1 : validation.every;
   const validating =
     validation !== undefined &&
@@ -232,6 +232,42 @@ async function endEpoch(run: Run, outOfTime: boolean): Promise<StopReason | null
   return finished ? reason : null;
 }
 
+/**
+ * Validates the model as it ended the last logged epoch when that epoch was not validated (a run
+ * stopped by its budget between epochs), amending the epoch's record and log line (a later line
+ * replaces an earlier one). True when that is a new best.
+ */
+async function validateUnvalidatedLast(run: Run): Promise<boolean> {
+  const { state, options } = run;
+  const last = state.history.at(-1);
+  if (options.validation === undefined || last === undefined || last.val !== null) return false;
+  const started = run.clock();
+  const val = await validate(
+    run.model,
+    options.validation,
+    run.step.outputs,
+    last.epoch,
+    options.onProgress,
+  );
+  const valSeconds = run.clock() - started;
+  run.budget?.noteValidation(valSeconds);
+  const record: EpochRecord = { ...last, val, valSeconds };
+  state.history[state.history.length - 1] = record;
+  await run.log.epoch(record);
+  const improved = noteValidation(state, val, last.epoch);
+  options.onProgress?.({
+    type: "epoch",
+    epoch: last.epoch,
+    loss: last.loss,
+    lr: last.lr,
+    val,
+    time: last.time,
+    best: improved,
+    valSeconds,
+  });
+  return improved;
+}
+
 /** Epochs until the last one, early stopping or an interrupt (which saves `last` first). */
 async function runEpochs(run: Run, interrupts: Interrupts): Promise<StopReason> {
   const { state } = run;
@@ -243,9 +279,12 @@ async function runEpochs(run: Run, interrupts: Interrupts): Promise<StopReason> 
       return "interrupted";
     }
     if (steps === "budget" && state.stepInEpoch === 0) {
-      // Out of time before the epoch's first step (a resume with its budget spent, or a budget
-      // smaller than one step): nothing new to log.
+      // Out of time before the epoch's first step (a resume with its budget spent, a budget
+      // smaller than one step, or a checkpoint slower than the one before): nothing new to log,
+      // but the model the run ends with is validated, if the previous epoch was not.
       state.finished = "time-limit";
+      const improved = await validateUnvalidatedLast(run);
+      if (improved) await checkpoint(run, "best");
       await checkpoint(run, "last");
       return "time-limit";
     }
