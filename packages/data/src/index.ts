@@ -49,11 +49,15 @@ export type { PatchLoaderOptions } from "./loader-options.js";
 export { prepareCase, type PrepareOptions } from "./loader-cases.js";
 export {
   connectedComponents,
+  dilate,
+  type Connectivity,
+  type ConnectedComponents,
+} from "./morphology.js";
+export {
   postprocessLabels,
   prepareForInference,
   restoreSegmentation,
   segmentationImage,
-  type ConnectedComponents,
   type PostprocessOptions,
   type PreparedCase,
   type PrepareForInferenceOptions,

@@ -9,12 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LoadedCase } from "./cases.js";
 import { DataError } from "./errors.js";
 import { generatePhantom } from "./phantom.js";
-import {
-  connectedComponents,
-  postprocessLabels,
-  restoreSegmentation,
-  segmentationImage,
-} from "./postprocess.js";
+import { postprocessLabels, restoreSegmentation, segmentationImage } from "./postprocess.js";
+import { connectedComponents } from "./morphology.js";
 import type { Vec3 } from "./grid.js";
 import { preprocessCase, type PreprocessRecord } from "./preprocess.js";
 

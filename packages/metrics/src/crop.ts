@@ -68,8 +68,16 @@ export function unionBoundingBox(a: Uint8Array, b: Uint8Array, shape: Shape): Bo
   return box;
 }
 
-/** Copies the voxels of `box` out of a full volume into a new Fortran-order array, as 0/1. */
-export function cropMask(mask: Uint8Array, shape: Shape, box: Box): Uint8Array {
+/**
+ * Copies the voxels of `box` out of a full volume into a new Fortran-order array, as 0/1: 1 where
+ * the value is non-zero and `keep` accepts it (every non-zero value when `keep` is omitted).
+ */
+export function cropMask(
+  values: ArrayLike<number>,
+  shape: Shape,
+  box: Box,
+  keep?: (value: number) => boolean,
+): Uint8Array {
   const [nx, ny] = shape;
   const [cx, cy, cz] = boxDims(box);
   const out = new Uint8Array(cx * cy * cz);
@@ -77,7 +85,10 @@ export function cropMask(mask: Uint8Array, shape: Shape, box: Box): Uint8Array {
   for (let z = 0; z < cz; z++) {
     for (let y = 0; y < cy; y++) {
       const base = ((box.z0 + z) * ny + box.y0 + y) * nx + box.x0;
-      for (let x = 0; x < cx; x++) out[j++] = mask[base + x] !== 0 ? 1 : 0;
+      for (let x = 0; x < cx; x++, j++) {
+        const v = values[base + x]!;
+        if (v !== 0 && (keep === undefined || keep(v))) out[j] = 1;
+      }
     }
   }
   return out;

@@ -1,0 +1,270 @@
+// Lesion-wise Dice and HD95, the BraTS 2023+ ranking metrics, written from the challenges' published
+// description (not from the unlicensed scorer). For one region of one case:
+//   - ground-truth lesions: the 26-connected components of the ground truth dilated `dilation` times
+//     (18-connectivity element), each keeping only the original ground-truth voxels, so lesions
+//     closer than the dilation are one;
+//   - predicted components: the 26-connected components of the prediction;
+//   - a lesion's matches: the predicted components touching the lesion dilated `dilation` times;
+//     its Dice and surface HD95 are against the union of its matches (none: Dice 0, HD95 374);
+//   - false positives: predicted components that match no lesion;
+//   - lesions of at most `threshold` mm³ count neither in the sums nor as TP or FN;
+//   - Dice = Σ lesion Dice / (lesions + FP), HD95 = (Σ lesion HD95 + 374·FP) / (lesions + FP);
+//     nothing to count: Dice 1, HD95 0.
+// Everything runs in crops: the region's union bounding box (grown by the dilation) for the
+// components, each lesion's box for its dilation, each lesion-and-matches box for its HD95.
+import { connectedComponents, dilate } from "@brats/data";
+import { boxDims, cropMask, isEmptyBox, padBox, unionBoundingBox, type Box } from "./crop.js";
+import { MetricsError } from "./errors.js";
+import { checkSpacing, checkVolumes } from "./options.js";
+import { hd95Surface, SURFACE_HD95_EMPTY } from "./surfels.js";
+import type { Shape, Spacing } from "./types.js";
+
+/** The BraTS 2023+ challenges and their lesion-wise parameters. */
+export const CHALLENGES = {
+  GLI: { dilation: 3, threshold: 50 },
+  SSA: { dilation: 3, threshold: 50 },
+  PED: { dilation: 3, threshold: 50 },
+  MEN: { dilation: 1, threshold: 50 },
+  MET: { dilation: 1, threshold: 2 },
+} as const;
+
+export type Challenge = keyof typeof CHALLENGES;
+
+/** "GLI", "gli", "BraTS-GLI", "BraTS2023-GLI", ... → "GLI"; BAD_OPTION for anything else. */
+export function parseChallenge(name: string): Challenge {
+  const m = /^(?:brats(?:20\d\d)?[-_ ]?)?([a-z]+)$/i.exec(name.trim());
+  const key = m?.[1]?.toUpperCase();
+  if (key !== undefined && Object.hasOwn(CHALLENGES, key)) return key as Challenge;
+  throw new MetricsError(
+    "BAD_OPTION",
+    `unknown challenge ${JSON.stringify(name)}; expected one of ${Object.keys(CHALLENGES).join(", ")} (BraTS-GLI spellings work too)`,
+  );
+}
+
+export interface LesionWiseOptions {
+  /** Sets `dilation` and `threshold` to the challenge's. */
+  challenge?: Challenge;
+  /** Dilation iterations (18-connectivity element) that merge lesions and match components. */
+  dilation?: number;
+  /** Lesions of at most this volume (mm³) are left out. */
+  threshold?: number;
+}
+
+/** One ground-truth lesion, for the per-lesion report. */
+export interface LesionDetail {
+  /** 1-based, in x-fastest order of each lesion's first voxel. */
+  id: number;
+  voxels: number;
+  /** mm³. */
+  volume: number;
+  /** The predicted components (1-based, same numbering as `falsePositives`) it matches. */
+  matched: number[];
+  dice: number;
+  hd95: number;
+  /** False when its volume is at or below the threshold (left out of the scores and counts). */
+  counted: boolean;
+}
+
+export interface LesionWiseResult {
+  dice: number;
+  hd95: number;
+  /** Counted lesions with at least one match, without any, and unmatched predicted components. */
+  tp: number;
+  fn: number;
+  fp: number;
+  lesions: LesionDetail[];
+  /** Ids of the predicted components that match no lesion. */
+  falsePositives: number[];
+  dilation: number;
+  threshold: number;
+}
+
+function resolve(opts: LesionWiseOptions): { dilation: number; threshold: number } {
+  const base = opts.challenge === undefined ? null : CHALLENGES[opts.challenge];
+  if (opts.challenge !== undefined && base === undefined) parseChallenge(opts.challenge);
+  const dilation = opts.dilation ?? base?.dilation;
+  const threshold = opts.threshold ?? base?.threshold;
+  if (dilation === undefined || threshold === undefined) {
+    throw new MetricsError(
+      "BAD_OPTION",
+      "lesion-wise scores need a challenge, or dilation and threshold",
+    );
+  }
+  if (!(Number.isSafeInteger(dilation) && dilation >= 0)) {
+    throw new MetricsError("BAD_OPTION", `dilation must be an integer ≥ 0, got ${dilation}`);
+  }
+  if (!(threshold >= 0)) {
+    throw new MetricsError("BAD_OPTION", `threshold must be a number ≥ 0, got ${threshold}`);
+  }
+  return { dilation, threshold };
+}
+
+/** Bounding boxes of labels 1..n of `labels` (crop coordinates). */
+function labelBoxes(labels: Int32Array, dims: Shape, n: number): Box[] {
+  const boxes: Box[] = Array.from({ length: n }, () => ({
+    x0: Infinity,
+    y0: Infinity,
+    z0: Infinity,
+    x1: -Infinity,
+    y1: -Infinity,
+    z1: -Infinity,
+  }));
+  const [nx, ny, nz] = dims;
+  let i = 0;
+  for (let z = 0; z < nz; z++) {
+    for (let y = 0; y < ny; y++) {
+      for (let x = 0; x < nx; x++, i++) {
+        const l = labels[i]!;
+        if (l === 0) continue;
+        const b = boxes[l - 1]!;
+        if (x < b.x0) b.x0 = x;
+        if (x + 1 > b.x1) b.x1 = x + 1;
+        if (y < b.y0) b.y0 = y;
+        if (y + 1 > b.y1) b.y1 = y + 1;
+        if (z < b.z0) b.z0 = z;
+        if (z + 1 > b.z1) b.z1 = z + 1;
+      }
+    }
+  }
+  return boxes;
+}
+
+function unionBox(a: Box, b: Box): Box {
+  return {
+    x0: Math.min(a.x0, b.x0),
+    y0: Math.min(a.y0, b.y0),
+    z0: Math.min(a.z0, b.z0),
+    x1: Math.max(a.x1, b.x1),
+    y1: Math.max(a.y1, b.y1),
+    z1: Math.max(a.z1, b.z1),
+  };
+}
+
+/**
+ * Lesion-wise Dice and surface HD95 of one region (binary masks, nonzero = inside, Fortran order
+ * over `shape`, `spacing` in mm), with the challenge's or the given dilation and threshold.
+ */
+export function lesionWise(
+  pred: Uint8Array,
+  gt: Uint8Array,
+  shape: Shape,
+  spacing: Spacing,
+  opts: LesionWiseOptions,
+): LesionWiseResult {
+  checkVolumes(pred, gt, shape);
+  checkSpacing(spacing);
+  const { dilation, threshold } = resolve(opts);
+  const empty: LesionWiseResult = {
+    dice: 1,
+    hd95: 0,
+    tp: 0,
+    fn: 0,
+    fp: 0,
+    lesions: [],
+    falsePositives: [],
+    dilation,
+    threshold,
+  };
+  const union = unionBoundingBox(pred, gt, shape);
+  if (isEmptyBox(union)) return empty;
+  // The dilation reaches `dilation` voxels out (clipped at the image's border, as scipy's is).
+  const crop = padBox(union, dilation, shape);
+  const dims = boxDims(crop);
+  const gtCrop = cropMask(gt, shape, crop);
+  const predCrop = cropMask(pred, shape, crop);
+
+  // Lesions: components of the dilated ground truth, restricted to the ground truth.
+  const merged = connectedComponents(dilate(gtCrop, dims, 18, dilation), dims, 26);
+  const lesionLabels = new Int32Array(gtCrop.length);
+  for (let i = 0; i < gtCrop.length; i++) if (gtCrop[i] !== 0) lesionLabels[i] = merged.labels[i]!;
+  // Renumber in order of first voxel among the ground truth (a dilated component always holds some).
+  const renumber = new Int32Array(merged.sizes.length + 1);
+  let lesions = 0;
+  for (let i = 0; i < lesionLabels.length; i++) {
+    const l = lesionLabels[i]!;
+    if (l === 0) continue;
+    if (renumber[l] === 0) renumber[l] = ++lesions;
+    lesionLabels[i] = renumber[l]!;
+  }
+  const lesionBoxes = labelBoxes(lesionLabels, dims, lesions);
+  const lesionVoxels = new Array<number>(lesions).fill(0);
+  for (const l of lesionLabels) if (l !== 0) lesionVoxels[l - 1]!++;
+
+  const components = connectedComponents(predCrop, dims, 26);
+  const componentBoxes = labelBoxes(components.labels, dims, components.sizes.length);
+  const matchedAny = new Uint8Array(components.sizes.length + 1);
+  const voxelVolume = spacing[0] * spacing[1] * spacing[2];
+
+  const details: LesionDetail[] = [];
+  for (let id = 1; id <= lesions; id++) {
+    // The lesion dilated, in its own box grown by the dilation.
+    const box = padBox(lesionBoxes[id - 1]!, dilation, dims);
+    const grown = dilate(
+      cropMask(lesionLabels, dims, box, (l) => l === id),
+      boxDims(box),
+      18,
+      dilation,
+    );
+    const matched = new Set<number>();
+    const [bx, by, bz] = boxDims(box);
+    let j = 0;
+    for (let z = 0; z < bz; z++) {
+      for (let y = 0; y < by; y++) {
+        const base = ((box.z0 + z) * dims[1] + box.y0 + y) * dims[0] + box.x0;
+        for (let x = 0; x < bx; x++, j++) {
+          if (grown[j] === 0) continue;
+          const c = components.labels[base + x]!;
+          if (c !== 0) matched.add(c);
+        }
+      }
+    }
+    const ids = [...matched].sort((a, b) => a - b);
+    for (const c of ids) matchedAny[c] = 1;
+    const voxels = lesionVoxels[id - 1]!;
+    let dice = 0;
+    let hd95 = SURFACE_HD95_EMPTY;
+    if (ids.length > 0) {
+      let predVoxels = 0;
+      for (const c of ids) predVoxels += components.sizes[c - 1]!;
+      // Overlap: lesion voxels whose component is matched (in the lesion's own box).
+      const lesionBox = lesionBoxes[id - 1]!;
+      const inLesion = cropMask(lesionLabels, dims, lesionBox, (l) => l === id);
+      const matchedHere = cropMask(components.labels, dims, lesionBox, (c) => matched.has(c));
+      let overlap = 0;
+      for (let i = 0; i < inLesion.length; i++) if (inLesion[i]! & matchedHere[i]!) overlap++;
+      dice = (2 * overlap) / (voxels + predVoxels);
+      let both = lesionBox;
+      for (const c of ids) both = unionBox(both, componentBoxes[c - 1]!);
+      hd95 = hd95Surface(
+        cropMask(components.labels, dims, both, (c) => matched.has(c)),
+        cropMask(lesionLabels, dims, both, (l) => l === id),
+        boxDims(both),
+        spacing,
+      );
+    }
+    const volume = voxels * voxelVolume;
+    details.push({ id, voxels, volume, matched: ids, dice, hd95, counted: volume > threshold });
+  }
+
+  const falsePositives: number[] = [];
+  for (let c = 1; c <= components.sizes.length; c++)
+    if (matchedAny[c] === 0) falsePositives.push(c);
+  const counted = details.filter((d) => d.counted);
+  const tp = counted.filter((d) => d.matched.length > 0).length;
+  const fp = falsePositives.length;
+  const denominator = counted.length + fp;
+  if (denominator === 0) return { ...empty, lesions: details };
+  const diceSum = counted.reduce((s, d) => s + d.dice, 0);
+  const hdSum = counted.reduce((s, d) => s + d.hd95, 0);
+  return {
+    dice: diceSum / denominator,
+    hd95: (hdSum + SURFACE_HD95_EMPTY * fp) / denominator,
+    tp,
+    fn: counted.length - tp,
+    fp,
+    lesions: details,
+    falsePositives,
+    dilation,
+    threshold,
+  };
+}
