@@ -7,7 +7,7 @@
 // apps/train/experiments/results.jsonl, committed: the table is rebuilt from it), and runs already
 // there are skipped, so the experiment can be stopped and continued, session after session.
 //
-//   node apps/train/scripts/screen.mjs [--minutes 10] [--folds 0,1,2] [--seeds 1,2]
+//   node apps/train/scripts/screen.mjs [--minutes 10 | --steps N] [--folds 0,1,2] [--seeds 1,2]
 //     [--settings baseline,regions,...|all] [--peer] [--score val|eval] [--results FILE]
 //     [--work DIR] [--table] [--list]
 //
@@ -52,6 +52,9 @@ const SETTINGS = {
 const { values } = parseArgs({
   options: {
     minutes: { type: "string", default: "10" },
+    // A step budget instead of a time budget: compares settings per step, so that a setting is not
+    // judged by how well its kernels happen to be optimised (brats-train --epochs 1 --steps-per-epoch N).
+    steps: { type: "string" },
     folds: { type: "string", default: "0,1,2" },
     seeds: { type: "string", default: "1,2" },
     settings: { type: "string", default: "all" },
@@ -88,15 +91,20 @@ function readResults() {
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
+/** "10 min" for a time budget, "585 steps" for a step budget (--steps). */
+const budgetOf = (r) => (r.minutes === null ? `${r.stepBudget} steps` : `${r.minutes} min`);
+/** Time budgets first (shortest first), then step budgets (fewest first). */
+const budgetOrder = (r) => (r.minutes === null ? 1e6 + r.stepBudget : r.minutes);
+
 /** Markdown: one row per run, then mean and spread (max − min over runs) per setting and budget. */
 function table(results) {
   const rows = [
-    "| setting | min | fold | seed | steps | WT | TC | ET | mean |",
+    "| setting | budget | fold | seed | steps | WT | TC | ET | mean |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   const sorted = [...results].sort(
     (a, b) =>
-      a.minutes - b.minutes ||
+      budgetOrder(a) - budgetOrder(b) ||
       a.setting.localeCompare(b.setting) ||
       a.fold - b.fold ||
       a.seed - b.seed,
@@ -105,26 +113,43 @@ function table(results) {
   for (const r of sorted) {
     const d = r.dice;
     rows.push(
-      `| ${r.setting} | ${r.minutes} | ${r.fold} | ${r.seed} | ${r.steps ?? "?"} | ${f(d.WT)} | ${f(d.TC)} | ${f(d.ET)} | ${f((d.WT + d.TC + d.ET) / 3)} |`,
+      `| ${r.setting} | ${budgetOf(r)} | ${r.fold} | ${r.seed} | ${r.steps ?? "?"} | ${f(d.WT)} | ${f(d.TC)} | ${f(d.ET)} | ${f((d.WT + d.TC + d.ET) / 3)} |`,
     );
   }
-  rows.push("", "| setting | min | score | runs | steps | WT | TC | ET | mean (spread) |");
-  rows.push("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  // Per setting, budget and fold: mean over seeds, with the spread (max − min) of the seeds; then
+  // the difference from the baseline over the runs both have (same budget, fold and seed), which
+  // is what compares settings fairly while folds differ this much in difficulty.
+  rows.push(
+    "",
+    "| setting | budget | fold | runs | steps | WT | TC | ET | mean (seed spread) | Δ mean vs baseline, same runs (n) |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  );
+  const meanDice = (r) => (r.dice.WT + r.dice.TC + r.dice.ET) / 3;
+  const runKey = (r) => `${budgetOf(r)}|${r.fold}|${r.seed}`;
+  const baseline = new Map(
+    sorted.filter((r) => r.setting === "baseline" && r.score === "val").map((r) => [runKey(r), r]),
+  );
   const groups = new Map();
   for (const r of sorted) {
-    const key = `${r.setting}\t${r.minutes}\t${r.score}`;
+    const key = `${r.setting}\t${budgetOf(r)}\t${r.fold}\t${r.score}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   for (const [key, rs] of groups) {
-    const [setting, minutes, score] = key.split("\t");
+    const [setting, budget, fold] = key.split("\t");
     const m = (k) => mean(rs.map((r) => r.dice[k]));
-    const means = rs.map((r) => (r.dice.WT + r.dice.TC + r.dice.ET) / 3);
+    const means = rs.map(meanDice);
     const spread = Math.max(...means) - Math.min(...means);
     const steps = rs.every((r) => typeof r.steps === "number")
       ? Math.round(mean(rs.map((r) => r.steps)))
       : "?";
+    const paired = rs.filter((r) => baseline.has(runKey(r)));
+    const gain = mean(paired.map((r) => meanDice(r) - meanDice(baseline.get(runKey(r)))));
+    const delta =
+      setting === "baseline" || paired.length === 0
+        ? "–"
+        : `${gain >= 0 ? "+" : ""}${f(gain)} (${paired.length})`;
     rows.push(
-      `| ${setting} | ${minutes} | ${score} | ${rs.length} | ${steps} | ${f(m("WT"))} | ${f(m("TC"))} | ${f(m("ET"))} | ${f(mean(means))} (${f(spread)}) |`,
+      `| ${setting} | ${budget} | ${fold} | ${rs.length} | ${steps} | ${f(m("WT"))} | ${f(m("TC"))} | ${f(m("ET"))} | ${f(mean(means))}${rs.length > 1 ? ` (${f(spread)})` : ""} | ${delta} |`,
     );
   }
   return rows.join("\n");
@@ -150,7 +175,17 @@ const foldOf = (k) => ({
   train: cases.filter((_, i) => i < 2 * k || i >= 2 * k + 2),
 });
 
-const minutes = Number(values.minutes);
+const stepBudget = values.steps === undefined ? null : Number(values.steps);
+if (stepBudget !== null && !(Number.isInteger(stepBudget) && stepBudget > 0)) {
+  console.error("screen.mjs: --steps must be a positive integer");
+  process.exit(2);
+}
+if (stepBudget !== null && values.peer) {
+  console.error("screen.mjs: the peer trains on a time budget only; --steps runs ours alone");
+  process.exit(2);
+}
+const minutes = stepBudget === null ? Number(values.minutes) : null;
+const budget = minutes ?? `s${stepBudget}`;
 const folds = values.folds.split(",").map(Number);
 const seeds = values.seeds.split(",").map(Number);
 const names = values.settings === "all" ? Object.keys(SETTINGS) : values.settings.split(",");
@@ -194,7 +229,9 @@ function evalDice(pred, gt, logFile) {
 }
 
 const done = new Set(
-  readResults().map((r) => `${r.setting}|${r.minutes}|${r.fold}|${r.seed}|${r.score}`),
+  readResults().map(
+    (r) => `${r.setting}|${r.minutes ?? `s${r.stepBudget}`}|${r.fold}|${r.seed}|${r.score}`,
+  ),
 );
 mkdirSync(values.work, { recursive: true });
 const jobs = [];
@@ -205,10 +242,10 @@ for (const fold of folds)
   }
 for (const { setting, fold, seed } of jobs) {
   const score = setting === "pytorch-peer" ? "eval" : values.score;
-  const key = `${setting}|${minutes}|${fold}|${seed}|${score}`;
+  const key = `${setting}|${budget}|${fold}|${seed}|${score}`;
   if (done.has(key)) continue;
   const { train, val } = foldOf(fold);
-  const dir = join(values.work, `${setting}-m${minutes}-f${fold}-s${seed}-${score}-${Date.now()}`);
+  const dir = join(values.work, `${setting}-b${budget}-f${fold}-s${seed}-${score}-${Date.now()}`);
   mkdirSync(dir, { recursive: true });
   const log = join(dir, "log.txt");
   const valDir = linkFolder(join(values.work, `fold${fold}-val`), val);
@@ -252,8 +289,9 @@ for (const { setting, fold, seed } of jobs) {
         join(dir, "run"),
         "--val",
         val.join(","),
-        "--time-limit",
-        `${minutes}m`,
+        ...(stepBudget === null
+          ? ["--time-limit", `${minutes}m`]
+          : ["--epochs", "1", "--steps-per-epoch", String(stepBudget)]),
         "--seed",
         String(seed),
         "--json",
@@ -292,6 +330,7 @@ for (const { setting, fold, seed } of jobs) {
   const line = {
     setting,
     minutes,
+    ...(stepBudget === null ? {} : { stepBudget }),
     fold,
     seed,
     score,
