@@ -56,11 +56,60 @@ export interface ConnectedComponents {
   sizes: number[];
 }
 
+/** Foreground runs of an x-fastest mask: per row (y + Y·z), runs [start, end) of nonzero x. */
+interface Runs {
+  start: Int32Array;
+  end: Int32Array;
+  /** Runs of row r are rowStart[r] .. rowStart[r + 1] − 1. */
+  rowStart: Int32Array;
+  count: number;
+}
+
+function findRuns(mask: Uint8Array, nx: number, rows: number): Runs {
+  let start = new Int32Array(1024);
+  let end = new Int32Array(1024);
+  const rowStart = new Int32Array(rows + 1);
+  let count = 0;
+  for (let r = 0; r < rows; r++) {
+    rowStart[r] = count;
+    const base = r * nx;
+    let x = 0;
+    while (x < nx) {
+      while (x < nx && mask[base + x] === 0) x++;
+      if (x === nx) break;
+      const s = x;
+      while (x < nx && mask[base + x] !== 0) x++;
+      if (count === start.length) {
+        const grownStart = new Int32Array(count * 2);
+        const grownEnd = new Int32Array(count * 2);
+        grownStart.set(start);
+        grownEnd.set(end);
+        start = grownStart;
+        end = grownEnd;
+      }
+      start[count] = s;
+      end[count++] = x;
+    }
+  }
+  rowStart[rows] = count;
+  return { start, end, rowStart, count };
+}
+
+function findRoot(parent: Int32Array, a: number): number {
+  while (parent[a] !== a) {
+    parent[a] = parent[parent[a]!]!; // path halving
+    a = parent[a]!;
+  }
+  return a;
+}
+
 /**
  * Connected components of the nonzero voxels of an x-fastest mask, with 6 (faces), 18 (faces and
  * edges) or 26 (default: faces, edges and corners) connectivity, as scipy.ndimage.label with the
- * matching structure. Breadth-first with an explicit queue (no recursion): every foreground voxel
- * is queued once, so time is linear in the volume.
+ * matching structure. Works on runs of foreground along x, joined by union-find with the runs of
+ * the rows before (same slice: y − 1; slice before: y − 1, y, y + 1) that overlap them, x widened
+ * by one where the connectivity allows a diagonal step; time is linear in the runs plus one pass
+ * over the mask.
  */
 export function connectedComponents(
   mask: Uint8Array,
@@ -71,44 +120,78 @@ export function connectedComponents(
   checkVolume(mask, shape, "mask");
   checkConnectivity(connectivity);
   const [nx, ny, nz] = shape;
-  const strideZ = nx * ny;
-  const offsets = neighbourOffsets(connectivity);
-  const steps = offsets.map(([dx, dy, dz]) => dx + nx * dy + strideZ * dz);
-  const labels = new Int32Array(mask.length);
-  const sizes: number[] = [];
-  let foreground = 0;
-  for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) foreground++;
-  const queue = new Int32Array(foreground);
-  for (let seed = 0; seed < mask.length; seed++) {
-    if (mask[seed] === 0 || labels[seed] !== 0) continue;
-    const label = sizes.length + 1;
-    labels[seed] = label;
-    let head = 0;
-    let tail = 0;
-    queue[tail++] = seed;
-    while (head < tail) {
-      const v = queue[head++]!;
-      const x = v % nx;
-      const y = ((v - x) / nx) % ny;
-      const z = (v - x - nx * y) / strideZ;
-      // Interior voxels skip the bounds checks of their neighbours.
-      const interior = x > 0 && x < nx - 1 && y > 0 && y < ny - 1 && z > 0 && z < nz - 1;
-      for (let n = 0; n < steps.length; n++) {
-        if (!interior) {
-          const [dx, dy, dz] = offsets[n]!;
-          const qx = x + dx;
-          const qy = y + dy;
-          const qz = z + dz;
-          if (qx < 0 || qx >= nx || qy < 0 || qy >= ny || qz < 0 || qz >= nz) continue;
-        }
-        const q = v + steps[n]!;
-        if (mask[q] !== 0 && labels[q] === 0) {
-          labels[q] = label;
-          queue[tail++] = q;
+  const rows = ny * nz;
+  const runs = findRuns(mask, nx, rows);
+  const { start, end, rowStart } = runs;
+  const parent = new Int32Array(runs.count);
+  for (let i = 0; i < runs.count; i++) parent[i] = i;
+  // Earlier rows a run may touch, as [dy, dz, widening of x]: a diagonal step along x is allowed
+  // when the whole offset stays within the connectivity (|dx| + |dy| + |dz| ≤ 1, 2 or 3).
+  const neighbours: Array<[number, number, number]> =
+    connectivity === 6
+      ? [
+          [-1, 0, 0],
+          [0, -1, 0],
+        ]
+      : connectivity === 18
+        ? [
+            [-1, 0, 1],
+            [0, -1, 1],
+            [-1, -1, 0],
+            [1, -1, 0],
+          ]
+        : [
+            [-1, 0, 1],
+            [0, -1, 1],
+            [-1, -1, 1],
+            [1, -1, 1],
+          ];
+  for (let z = 0; z < nz; z++) {
+    for (let y = 0; y < ny; y++) {
+      const row = y + ny * z;
+      const a0 = rowStart[row]!;
+      const a1 = rowStart[row + 1]!;
+      if (a0 === a1) continue;
+      for (const [dy, dz, widen] of neighbours) {
+        const qy = y + dy;
+        const qz = z + dz;
+        if (qy < 0 || qy >= ny || qz < 0) continue;
+        const other = qy + ny * qz;
+        let b = rowStart[other]!;
+        const b1 = rowStart[other + 1]!;
+        // Both rows' runs are sorted: walk them together, joining every overlapping pair.
+        let a = a0;
+        while (a < a1 && b < b1) {
+          if (start[a]! < end[b]! + widen && start[b]! < end[a]! + widen) {
+            const ra = findRoot(parent, a);
+            const rb = findRoot(parent, b);
+            if (ra !== rb) {
+              if (ra < rb) parent[rb] = ra;
+              else parent[ra] = rb;
+            }
+          }
+          // Advance the run that ends first: it can overlap nothing further on.
+          if (end[a]! < end[b]!) a++;
+          else b++;
         }
       }
     }
-    sizes.push(tail);
+  }
+  // Number the components in order of their first voxel: runs come in voxel order.
+  const labels = new Int32Array(mask.length);
+  const labelOfRoot = new Int32Array(runs.count);
+  const sizes: number[] = [];
+  for (let row = 0; row < rows; row++) {
+    for (let i = rowStart[row]!; i < rowStart[row + 1]!; i++) {
+      const root = findRoot(parent, i);
+      let label = labelOfRoot[root]!;
+      if (label === 0) {
+        sizes.push(0);
+        label = labelOfRoot[root] = sizes.length;
+      }
+      sizes[label - 1]! += end[i]! - start[i]!;
+      labels.fill(label, row * nx + start[i]!, row * nx + end[i]!);
+    }
   }
   return { labels, sizes };
 }
@@ -142,33 +225,51 @@ export function dilate(
   }
   const [nx, ny, nz] = shape;
   const offsets = neighbourOffsets(connectivity);
+  const steps = offsets.map(([dx, dy, dz]) => dx + nx * (dy + ny * dz));
   const out = new Uint8Array(mask.length);
-  let frontier: number[] = [];
+  let frontier: Int32Array = new Int32Array(1024);
+  let size = 0;
   for (let i = 0; i < mask.length; i++) {
     if (mask[i] !== 0) {
       out[i] = 1;
-      frontier.push(i);
+      if (size === frontier.length) frontier = grow(frontier);
+      frontier[size++] = i;
     }
   }
-  for (let it = 0; it < iterations && frontier.length > 0; it++) {
-    const next: number[] = [];
-    for (const v of frontier) {
+  let next: Int32Array = new Int32Array(Math.max(1024, size));
+  for (let it = 0; it < iterations && size > 0; it++) {
+    let added = 0;
+    for (let f = 0; f < size; f++) {
+      const v = frontier[f]!;
       const x = v % nx;
       const y = ((v - x) / nx) % ny;
       const z = (v - x - nx * y) / (nx * ny);
-      for (const [dx, dy, dz] of offsets) {
-        const qx = x + dx;
-        const qy = y + dy;
-        const qz = z + dz;
-        if (qx < 0 || qx >= nx || qy < 0 || qy >= ny || qz < 0 || qz >= nz) continue;
-        const q = qx + nx * (qy + ny * qz);
+      // Interior voxels skip the bounds checks of their neighbours.
+      const interior = x > 0 && x < nx - 1 && y > 0 && y < ny - 1 && z > 0 && z < nz - 1;
+      for (let n = 0; n < steps.length; n++) {
+        if (!interior) {
+          const [dx, dy, dz] = offsets[n]!;
+          const qx = x + dx;
+          const qy = y + dy;
+          const qz = z + dz;
+          if (qx < 0 || qx >= nx || qy < 0 || qy >= ny || qz < 0 || qz >= nz) continue;
+        }
+        const q = v + steps[n]!;
         if (out[q] === 0) {
           out[q] = 1;
-          next.push(q);
+          if (added === next.length) next = grow(next);
+          next[added++] = q;
         }
       }
     }
-    frontier = next;
+    [frontier, next] = [next, frontier];
+    size = added;
   }
+  return out;
+}
+
+function grow(a: Int32Array): Int32Array {
+  const out = new Int32Array(a.length * 2);
+  out.set(a);
   return out;
 }

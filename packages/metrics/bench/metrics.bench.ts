@@ -27,6 +27,7 @@ import {
 } from "@brats/kit/bench";
 import { createImage, writeNifti, type Affine } from "@brats/nifti";
 import { readLabelVolume } from "../src/read.js";
+import { deepbrainsegCases, type BenchCase } from "./real-cases.js";
 import {
   evaluateCase,
   METRIC_NAMES,
@@ -129,12 +130,6 @@ function syntheticPair(): { pred: Uint8Array; gt: Uint8Array } {
 }
 
 // ---------------------------------------------------------------------------------------------
-
-interface BenchCase {
-  id: string;
-  pred: string;
-  gt: string;
-}
 
 /** scipy's metrics as JSON: NaN is null. */
 type JsonMetrics = Record<string, Record<string, number | null>>;
@@ -310,20 +305,7 @@ try {
   );
   await benchCase(synthetic);
 
-  const predDir = join(sharedData, "peer-predictions", "deepbrainseg");
-  const realIds = [
-    "Brats18_2013_3_1",
-    "Brats18_CBICA_ABM_1",
-    "Brats18_TCIA01_201_1",
-    "Brats18_TCIA10_628_1",
-  ];
-  const real = realIds
-    .map((id) => ({
-      id,
-      pred: join(predDir, `${id}.nii.gz`),
-      gt: join(sharedData, "brats", id, `${id}_seg.nii.gz`),
-    }))
-    .filter((c) => existsSync(c.pred) && existsSync(c.gt));
+  const { cases: real, predDir } = deepbrainsegCases(sharedData);
   if (real.length === 0) {
     console.error(`metrics.bench: real cases skipped, ${predDir} is absent`);
   } else {

@@ -4,6 +4,7 @@ import { DEFAULT_LABEL_CONVENTION, REGION_NAMES, type RegionName } from "@brats/
 import { MetricsError } from "./errors.js";
 import { evaluateCase } from "./evaluate.js";
 import { conventionInfo, labelLookup } from "./labels.js";
+import { resolveLesionWise } from "./lesions.js";
 import { resolveMetricOptions } from "./options.js";
 import { summarize, summarizeCases } from "./summary.js";
 import type {
@@ -25,6 +26,7 @@ export class BratsMetric {
     resolveMetricOptions(opts);
     conventionInfo(opts?.convention ?? DEFAULT_LABEL_CONVENTION);
     labelLookup(opts?.labelMap);
+    if (opts?.lesionWise !== undefined) resolveLesionWise(opts.lesionWise);
     this.#options = { ...opts };
   }
 

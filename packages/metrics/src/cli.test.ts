@@ -18,7 +18,7 @@ import type { LabelConvention } from "@brats/conventions";
 import { afterAll, describe, expect, it } from "vitest";
 import { helpText } from "@brats/kit/cli";
 import { CLI, parseLabelMap, run as runCli, type CliIo, type EvaluationReport } from "./cli.js";
-import { evaluateCase, METRIC_NAMES, type MetricSet } from "./index.js";
+import { evaluateCase, METRIC_NAMES, type MetricSet, type ScalarMetricName } from "./index.js";
 
 const packageDir = fileURLToPath(new URL("../", import.meta.url));
 const cliPath = fileURLToPath(new URL("./cli.ts", import.meta.url));
@@ -670,7 +670,7 @@ describe.skipIf(!realPresent)("brats-eval on the deepbrainseg predictions", () =
           const gotMetrics = (got[kind] as Record<string, MetricSet>)[name]!;
           for (const [metric, value] of Object.entries(metrics)) {
             const tolerance = ["hd95", "hd", "assd"].includes(metric) ? 1e-6 : 1e-9;
-            const g = gotMetrics[metric as keyof MetricSet];
+            const g = gotMetrics[metric as ScalarMetricName];
             expect(Math.abs(g - value!), `${want.case} ${name} ${metric}`).toBeLessThanOrEqual(
               tolerance,
             );

@@ -20,9 +20,11 @@ import { evaluateCase } from "./evaluate.js";
 import { formatCases, formatSummary } from "./format.js";
 import { pairCases, type CasePair } from "./pairing.js";
 import { geometryMismatch, readLabelVolume } from "./read.js";
-import type { CaseMetrics } from "./types.js";
+import { CHALLENGES, parseChallenge } from "./lesions.js";
+import type { CaseMetrics, Challenge, RegionLesions } from "./types.js";
 import {
   evaluationReport,
+  lesionsToCsv,
   reportToCsv,
   reportToJson,
   scoredCase,
@@ -84,6 +86,18 @@ affines must agree. .nii works wherever .nii.gz does.`,
       placeholder: "FILE",
       description: "also write one CSV row per case and region/label with every metric",
     },
+    "lesion-wise": {
+      type: "string",
+      placeholder: "CHALLENGE",
+      description:
+        "add the BraTS 2023+ lesion-wise Dice and HD95 and the surface HD95 per region, with the parameters of GLI, SSA, PED (dilation 3, 50 mm³), MEN (1, 50 mm³) or MET (1, 2 mm³); BraTS-GLI spellings work too",
+    },
+    lesions: {
+      type: "string",
+      placeholder: "FILE",
+      description:
+        "with --lesion-wise, also write one CSV row per ground-truth lesion and per unmatched predicted component",
+    },
     progress: {
       type: "boolean",
       description: "draw the progress bar even when stderr is not a terminal",
@@ -127,6 +141,8 @@ interface Args {
   labelMap?: Record<number, number>;
   json: boolean;
   csv?: string;
+  lesionWise?: Challenge;
+  lesions?: string;
   progress: boolean;
   allowUnknownLabels: boolean;
 }
@@ -153,6 +169,19 @@ function parseArgs(argv: readonly string[]): { args: Args } | { text: string } {
     }
   }
   if (v.csv !== undefined) args.csv = v.csv;
+  if (v["lesion-wise"] !== undefined) {
+    try {
+      args.lesionWise = parseChallenge(v["lesion-wise"]);
+    } catch (err) {
+      throw new UsageError(`--lesion-wise: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  if (v.lesions !== undefined) {
+    if (args.lesionWise === undefined) {
+      throw new UsageError("--lesions needs --lesion-wise CHALLENGE (e.g. --lesion-wise GLI)");
+    }
+    args.lesions = v.lesions;
+  }
   return { args };
 }
 
@@ -188,7 +217,7 @@ function errorOf(err: unknown): { code: string; message: string } {
   return { code: "INTERNAL", message: err instanceof Error ? err.message : String(err) };
 }
 
-type Outcome = { ok: ScoredCase } | { failed: FailedCase };
+type Outcome = { ok: ScoredCase; lesions?: Record<string, RegionLesions> } | { failed: FailedCase };
 
 async function scoreCase(pair: CasePair, args: Args): Promise<Outcome> {
   const fail = (error: { code: string; message: string }): Outcome => ({
@@ -201,6 +230,7 @@ async function scoreCase(pair: CasePair, args: Args): Promise<Outcome> {
     const metrics = evaluateCase(pred.data, gt.data, gt.shape, gt.spacing, {
       convention: args.convention,
       ...(args.labelMap ? { labelMap: args.labelMap } : {}),
+      ...(args.lesionWise ? { lesionWise: { challenge: args.lesionWise } } : {}),
     });
     if (metrics.unknownLabels && !args.allowUnknownLabels) {
       // Scoring them nowhere would report e.g. an ET Dice of 0 for a model that writes ET as 3.
@@ -210,7 +240,8 @@ async function scoreCase(pair: CasePair, args: Args): Promise<Outcome> {
         message: `${problems.join("; ")} (--allow-unknown-labels scores the case anyway, counting them in no region)`,
       });
     }
-    return { ok: scoredCase(pair.id, metrics) };
+    const ok = scoredCase(pair.id, metrics);
+    return metrics.lesions === undefined ? { ok } : { ok, lesions: metrics.lesions };
   } catch (err) {
     return fail(errorOf(err));
   }
@@ -239,6 +270,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     },
   }));
   const cases: ScoredCase[] = [];
+  const caseLesions: { case: string; lesions: Record<string, RegionLesions> }[] = [];
   const total = pairing.pairs.length;
   const showProgress = args.progress || (io.stderrIsTTY === true && total >= PROGRESS_MIN_CASES);
   const bar = showProgress
@@ -254,6 +286,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     next = i + 1 < total ? scoreCase(pairing.pairs[i + 1]!, args) : null;
     if ("ok" in outcome) {
       cases.push(outcome.ok);
+      if (outcome.lesions) caseLesions.push({ case: outcome.ok.case, lesions: outcome.lesions });
     } else {
       failed.push(outcome.failed);
     }
@@ -285,6 +318,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     failed,
     convention: args.convention,
     labelMap: args.labelMap ?? null,
+    ...(args.lesionWise
+      ? { lesionWise: { challenge: args.lesionWise, ...CHALLENGES[args.lesionWise] } }
+      : {}),
   });
   const summary = report.summary;
   if (args.json) {
@@ -299,17 +335,22 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
                 .map(([f, t]) => `${f}=${t}`)
                 .join(",")}`
             : ""
-        }):\n`,
+        }${args.lesionWise ? `, lesion-wise ${args.lesionWise}` : ""}):\n`,
     );
     io.stdout(formatSummary(summary));
   }
 
   let csvFailed = false;
-  if (args.csv !== undefined) {
+  const outputs: [string | undefined, () => string][] = [
+    [args.csv, () => reportToCsv(cases)],
+    [args.lesions, () => lesionsToCsv(caseLesions)],
+  ];
+  for (const [file, text] of outputs) {
+    if (file === undefined) continue;
     try {
-      await writeAtomic(args.csv, reportToCsv(cases));
+      await writeAtomic(file, text());
     } catch (err) {
-      io.stderr(`brats-eval: could not write ${args.csv}: ${(err as Error).message}\n`);
+      io.stderr(`brats-eval: could not write ${file}: ${(err as Error).message}\n`);
       csvFailed = true;
     }
   }

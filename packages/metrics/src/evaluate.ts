@@ -26,14 +26,18 @@ import { conventionInfo, labelLookup } from "./labels.js";
 import type { LabelLookup } from "./labels.js";
 import { checkSpacing, checkVolumes, resolveMetricOptions } from "./options.js";
 import type { ResolvedMetricOptions } from "./options.js";
+import { lesionWise, resolveLesionWise } from "./lesions.js";
 import { extractSurfaces, VoxelList } from "./surface.js";
+import { hd95Surface } from "./surfels.js";
 import type {
   CaseMetrics,
   Confusion,
   EvaluateOptions,
   LabelVolume,
+  LesionWiseOptions,
   MetricOptions,
   MetricSet,
+  RegionLesions,
   Shape,
   Spacing,
 } from "./types.js";
@@ -261,6 +265,7 @@ export function evaluateCase(
   const resolved = resolveMetricOptions(opts);
   const info = conventionInfo(opts?.convention ?? DEFAULT_LABEL_CONVENTION);
   const lookup = labelLookup(opts?.labelMap);
+  if (opts?.lesionWise !== undefined) resolveLesionWise(opts.lesionWise);
   const total = checkVolumes(pred, gt, shape);
   checkSpacing(spacing);
 
@@ -355,8 +360,74 @@ export function evaluateCase(
     labels[String(l)] = { ...results[labelStructure[i]!]! };
   });
   const result: CaseMetrics = { regions, labels };
+  if (opts?.lesionWise !== undefined) {
+    result.lesions = addLesionWise(regions, { pred, gt, shape, spacing }, box, occupiedRows, {
+      lookup,
+      regionLabels: info.regions,
+      options: opts.lesionWise,
+    });
+  }
   if (unknownPred.length > 0 || unknownGt.length > 0) {
     result.unknownLabels = { pred: unknownPred, gt: unknownGt };
   }
   return result;
+}
+
+/**
+ * Lesion-wise scores and the surface HD95 of every region, set on `regions`; returns each region's
+ * lesions. Works on the scored labels' box grown by the dilation (clipped at the image, as the
+ * dilation is), which holds everything the lesion-wise definition looks at.
+ */
+function addLesionWise(
+  regions: Record<RegionName, MetricSet>,
+  volumes: { pred: LabelVolume; gt: LabelVolume; shape: Shape; spacing: Spacing },
+  box: Box,
+  occupiedRows: Uint8Array,
+  how: {
+    lookup: LabelLookup;
+    regionLabels: Record<RegionName, readonly number[]>;
+    options: LesionWiseOptions;
+  },
+): Record<RegionName, RegionLesions> {
+  const { pred, gt, shape, spacing } = volumes;
+  const { dilation } = resolveLesionWise(how.options);
+  const voxelVolume = spacing[0] * spacing[1] * spacing[2];
+  const lesions = {} as Record<RegionName, RegionLesions>;
+  if (isEmptyBox(box)) {
+    // Neither volume has a scored label: nothing to count anywhere.
+    for (const region of REGION_NAMES) {
+      regions[region].lesionWise = { dice: 1, hd95: 0, tp: 0, fp: 0, fn: 0 };
+      regions[region].hd95Surface = 0;
+      lesions[region] = { lesions: [], falsePositives: [] };
+    }
+    return lesions;
+  }
+  const crop = padBox(box, Math.max(1, dilation), shape);
+  const dims = boxDims(crop);
+  const codes = cropCodes(pred, gt, shape, crop, how.lookup, occupiedRows);
+  for (const region of REGION_NAMES) {
+    const inRegion = new Uint8Array(LABELS);
+    for (const l of how.regionLabels[region]) inRegion[l] = 1;
+    const inPredRegion = codes.predIsRaw
+      ? inRegion.map((_, v) => inRegion[how.lookup.table[v]!]!)
+      : inRegion;
+    const predMask = new Uint8Array(codes.pred.length);
+    const gtMask = new Uint8Array(codes.gt.length);
+    for (let i = 0; i < predMask.length; i++) {
+      predMask[i] = inPredRegion[codes.pred[i]!]!;
+      gtMask[i] = inRegion[codes.gt[i]!]!;
+    }
+    const lw = lesionWise(predMask, gtMask, dims, spacing, how.options);
+    const { dice, hd95, tp, fp, fn } = lw;
+    regions[region].lesionWise = { dice, hd95, tp, fp, fn };
+    regions[region].hd95Surface = hd95Surface(predMask, gtMask, dims, spacing);
+    lesions[region] = {
+      lesions: lw.lesions,
+      falsePositives: lw.falsePositives.map((id) => {
+        const voxels = lw.components[id - 1]!;
+        return { id, voxels, volume: voxels * voxelVolume };
+      }),
+    };
+  }
+  return lesions;
 }

@@ -10,39 +10,48 @@ export {
   surfelDistances,
   type SurfelDistances,
 } from "./surfels.js";
-export {
-  CHALLENGES,
-  lesionWise,
-  parseChallenge,
-  type Challenge,
-  type LesionDetail,
-  type LesionWiseOptions,
-  type LesionWiseResult,
-} from "./lesions.js";
+export { CHALLENGES, lesionWise, parseChallenge, type LesionWiseResult } from "./lesions.js";
 export { DEFAULT_EMPTY_DISTANCE } from "./options.js";
 export { percentile } from "./stats.js";
 export { computeMetrics, evaluateCase } from "./evaluate.js";
-export { METRIC_NAMES, summarize, summarizeCases } from "./summary.js";
+export {
+  LESION_WISE_METRIC_NAMES,
+  METRIC_NAMES,
+  metricValue,
+  summarize,
+  summarizeCases,
+} from "./summary.js";
 export { BratsMetric } from "./accumulator.js";
 export type {
   CaseMetrics,
   CaseSummary,
+  Challenge,
   Confusion,
   EvaluateOptions,
   LabelVolume,
+  LesionDetail,
+  LesionWiseMetricName,
+  LesionWiseOptions,
+  LesionWiseScores,
   MetricOptions,
   MetricSet,
+  RegionLesions,
+  RegionSummary,
+  ScalarMetricName,
   Shape,
   Spacing,
   Summary,
 } from "./types.js";
 export {
   evaluationReport,
+  LESION_CSV_COLUMNS,
+  lesionsToCsv,
   reportToCsv,
   reportToJson,
   scoredCase,
   type EvaluationReport,
   type EvaluationReportOptions,
   type FailedCase,
+  type LesionWiseParameters,
   type ScoredCase,
 } from "./report.js";

@@ -4,7 +4,8 @@
 // lesions (E unmatched, D matched) that only MET's 2 mm³ threshold counts, and a false positive.
 import { describe, expect, it } from "vitest";
 import { MetricsError } from "./errors.js";
-import { lesionWise, parseChallenge, type Challenge } from "./lesions.js";
+import { lesionWise, parseChallenge } from "./lesions.js";
+import type { Challenge } from "./types.js";
 import type { Shape, Spacing } from "./types.js";
 
 const SHAPE: Shape = [70, 8, 8];

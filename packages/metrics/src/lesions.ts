@@ -17,18 +17,23 @@ import { boxDims, cropMask, isEmptyBox, padBox, unionBoundingBox, type Box } fro
 import { MetricsError } from "./errors.js";
 import { checkSpacing, checkVolumes } from "./options.js";
 import { hd95Surface, SURFACE_HD95_EMPTY } from "./surfels.js";
-import type { Shape, Spacing } from "./types.js";
+import type {
+  Challenge,
+  LesionDetail,
+  LesionWiseOptions,
+  LesionWiseScores,
+  Shape,
+  Spacing,
+} from "./types.js";
 
 /** The BraTS 2023+ challenges and their lesion-wise parameters. */
-export const CHALLENGES = {
+export const CHALLENGES: Readonly<Record<Challenge, { dilation: number; threshold: number }>> = {
   GLI: { dilation: 3, threshold: 50 },
   SSA: { dilation: 3, threshold: 50 },
   PED: { dilation: 3, threshold: 50 },
   MEN: { dilation: 1, threshold: 50 },
   MET: { dilation: 1, threshold: 2 },
-} as const;
-
-export type Challenge = keyof typeof CHALLENGES;
+};
 
 /** "GLI", "gli", "BraTS-GLI", "BraTS2023-GLI", ... → "GLI"; BAD_OPTION for anything else. */
 export function parseChallenge(name: string): Challenge {
@@ -41,45 +46,22 @@ export function parseChallenge(name: string): Challenge {
   );
 }
 
-export interface LesionWiseOptions {
-  /** Sets `dilation` and `threshold` to the challenge's. */
-  challenge?: Challenge;
-  /** Dilation iterations (18-connectivity element) that merge lesions and match components. */
-  dilation?: number;
-  /** Lesions of at most this volume (mm³) are left out. */
-  threshold?: number;
-}
-
-/** One ground-truth lesion, for the per-lesion report. */
-export interface LesionDetail {
-  /** 1-based, in x-fastest order of each lesion's first voxel. */
-  id: number;
-  voxels: number;
-  /** mm³. */
-  volume: number;
-  /** The predicted components (1-based, same numbering as `falsePositives`) it matches. */
-  matched: number[];
-  dice: number;
-  hd95: number;
-  /** False when its volume is at or below the threshold (left out of the scores and counts). */
-  counted: boolean;
-}
-
-export interface LesionWiseResult {
-  dice: number;
-  hd95: number;
-  /** Counted lesions with at least one match, without any, and unmatched predicted components. */
-  tp: number;
-  fn: number;
-  fp: number;
+/** Lesion-wise scores of one region, with what the per-lesion report needs. */
+export interface LesionWiseResult extends LesionWiseScores {
   lesions: LesionDetail[];
   /** Ids of the predicted components that match no lesion. */
   falsePositives: number[];
+  /** Voxels of each predicted component: components[id − 1]. */
+  components: number[];
   dilation: number;
   threshold: number;
 }
 
-function resolve(opts: LesionWiseOptions): { dilation: number; threshold: number } {
+/** The dilation and threshold of lesion-wise options; BAD_OPTION when they are missing or bad. */
+export function resolveLesionWise(opts: LesionWiseOptions): {
+  dilation: number;
+  threshold: number;
+} {
   const base = opts.challenge === undefined ? null : CHALLENGES[opts.challenge];
   if (opts.challenge !== undefined && base === undefined) parseChallenge(opts.challenge);
   const dilation = opts.dilation ?? base?.dilation;
@@ -153,7 +135,7 @@ export function lesionWise(
 ): LesionWiseResult {
   checkVolumes(pred, gt, shape);
   checkSpacing(spacing);
-  const { dilation, threshold } = resolve(opts);
+  const { dilation, threshold } = resolveLesionWise(opts);
   const empty: LesionWiseResult = {
     dice: 1,
     hd95: 0,
@@ -162,6 +144,7 @@ export function lesionWise(
     fp: 0,
     lesions: [],
     falsePositives: [],
+    components: [],
     dilation,
     threshold,
   };
@@ -173,70 +156,76 @@ export function lesionWise(
   const gtCrop = cropMask(gt, shape, crop);
   const predCrop = cropMask(pred, shape, crop);
 
-  // Lesions: components of the dilated ground truth, restricted to the ground truth.
+  // Lesions: components of the dilated ground truth, restricted to the ground truth. A lesion
+  // dilated is exactly its component of the dilated ground truth (dilation distributes over the
+  // union of the ground-truth components it merged, and each of those dilates within one
+  // component), so that component is what a lesion's matches must touch: no dilation per lesion.
   const merged = connectedComponents(dilate(gtCrop, dims, 18, dilation), dims, 26);
-  const lesionLabels = new Int32Array(gtCrop.length);
-  for (let i = 0; i < gtCrop.length; i++) if (gtCrop[i] !== 0) lesionLabels[i] = merged.labels[i]!;
-  // Renumber in order of first voxel among the ground truth (a dilated component always holds some).
-  const renumber = new Int32Array(merged.sizes.length + 1);
+  const components = connectedComponents(predCrop, dims, 26);
+  const nComponents = components.sizes.length;
+  // Lesions are numbered in order of their first ground-truth voxel.
+  const lesionOf = new Int32Array(merged.sizes.length + 1);
   let lesions = 0;
-  for (let i = 0; i < lesionLabels.length; i++) {
-    const l = lesionLabels[i]!;
-    if (l === 0) continue;
-    if (renumber[l] === 0) renumber[l] = ++lesions;
-    lesionLabels[i] = renumber[l]!;
+  const lesionVoxels: number[] = [];
+  const overlap: number[] = [];
+  // Matched (lesion, component) pairs; lastLesion[c] skips repeats of the commonest case.
+  const pairs = new Set<number>();
+  const lastLesion = new Int32Array(nComponents + 1);
+  const mergedLabels = merged.labels;
+  const componentLabels = components.labels;
+  for (let i = 0; i < gtCrop.length; i++) {
+    const m = mergedLabels[i]!;
+    if (m === 0) continue;
+    let lesion = lesionOf[m]!;
+    if (gtCrop[i] !== 0) {
+      if (lesion === 0) {
+        lesion = lesionOf[m] = ++lesions;
+        lesionVoxels.push(0);
+        overlap.push(0);
+      }
+      lesionVoxels[lesion - 1]!++;
+      if (predCrop[i] !== 0) overlap[lesion - 1]!++;
+    }
+    const c = componentLabels[i]!;
+    if (c !== 0 && lastLesion[c] !== m) {
+      lastLesion[c] = m;
+      pairs.add(m * (nComponents + 1) + c);
+    }
+  }
+  // Each merged component holds ground truth, so every one has its lesion now.
+  const matchedBy: number[][] = Array.from({ length: lesions }, () => []);
+  const matchedAny = new Uint8Array(nComponents + 1);
+  for (const key of pairs) {
+    const c = key % (nComponents + 1);
+    const lesion = lesionOf[(key - c) / (nComponents + 1)]!;
+    matchedBy[lesion - 1]!.push(c);
+    matchedAny[c] = 1;
+  }
+  const lesionLabels = new Int32Array(gtCrop.length);
+  for (let i = 0; i < gtCrop.length; i++) {
+    if (gtCrop[i] !== 0) lesionLabels[i] = lesionOf[mergedLabels[i]!]!;
   }
   const lesionBoxes = labelBoxes(lesionLabels, dims, lesions);
-  const lesionVoxels = new Array<number>(lesions).fill(0);
-  for (const l of lesionLabels) if (l !== 0) lesionVoxels[l - 1]!++;
-
-  const components = connectedComponents(predCrop, dims, 26);
-  const componentBoxes = labelBoxes(components.labels, dims, components.sizes.length);
-  const matchedAny = new Uint8Array(components.sizes.length + 1);
+  const componentBoxes = labelBoxes(componentLabels, dims, nComponents);
   const voxelVolume = spacing[0] * spacing[1] * spacing[2];
 
   const details: LesionDetail[] = [];
   for (let id = 1; id <= lesions; id++) {
-    // The lesion dilated, in its own box grown by the dilation.
-    const box = padBox(lesionBoxes[id - 1]!, dilation, dims);
-    const grown = dilate(
-      cropMask(lesionLabels, dims, box, (l) => l === id),
-      boxDims(box),
-      18,
-      dilation,
-    );
-    const matched = new Set<number>();
-    const [bx, by, bz] = boxDims(box);
-    let j = 0;
-    for (let z = 0; z < bz; z++) {
-      for (let y = 0; y < by; y++) {
-        const base = ((box.z0 + z) * dims[1] + box.y0 + y) * dims[0] + box.x0;
-        for (let x = 0; x < bx; x++, j++) {
-          if (grown[j] === 0) continue;
-          const c = components.labels[base + x]!;
-          if (c !== 0) matched.add(c);
-        }
-      }
-    }
-    const ids = [...matched].sort((a, b) => a - b);
-    for (const c of ids) matchedAny[c] = 1;
+    const ids = matchedBy[id - 1]!.sort((a, b) => a - b);
     const voxels = lesionVoxels[id - 1]!;
     let dice = 0;
     let hd95 = SURFACE_HD95_EMPTY;
     if (ids.length > 0) {
+      // Every predicted voxel inside the lesion belongs to a matched component (it touches it).
       let predVoxels = 0;
       for (const c of ids) predVoxels += components.sizes[c - 1]!;
-      // Overlap: lesion voxels whose component is matched (in the lesion's own box).
-      const lesionBox = lesionBoxes[id - 1]!;
-      const inLesion = cropMask(lesionLabels, dims, lesionBox, (l) => l === id);
-      const matchedHere = cropMask(components.labels, dims, lesionBox, (c) => matched.has(c));
-      let overlap = 0;
-      for (let i = 0; i < inLesion.length; i++) if (inLesion[i]! & matchedHere[i]!) overlap++;
-      dice = (2 * overlap) / (voxels + predVoxels);
-      let both = lesionBox;
+      dice = (2 * overlap[id - 1]!) / (voxels + predVoxels);
+      let both = lesionBoxes[id - 1]!;
       for (const c of ids) both = unionBox(both, componentBoxes[c - 1]!);
+      const matched = new Uint8Array(nComponents + 1);
+      for (const c of ids) matched[c] = 1;
       hd95 = hd95Surface(
-        cropMask(components.labels, dims, both, (c) => matched.has(c)),
+        cropMask(componentLabels, dims, both, (c) => matched[c] === 1),
         cropMask(lesionLabels, dims, both, (l) => l === id),
         boxDims(both),
         spacing,
@@ -247,13 +236,13 @@ export function lesionWise(
   }
 
   const falsePositives: number[] = [];
-  for (let c = 1; c <= components.sizes.length; c++)
-    if (matchedAny[c] === 0) falsePositives.push(c);
+  for (let c = 1; c <= nComponents; c++) if (matchedAny[c] === 0) falsePositives.push(c);
   const counted = details.filter((d) => d.counted);
   const tp = counted.filter((d) => d.matched.length > 0).length;
   const fp = falsePositives.length;
   const denominator = counted.length + fp;
-  if (denominator === 0) return { ...empty, lesions: details };
+  const componentVoxels = Array.from(components.sizes);
+  if (denominator === 0) return { ...empty, lesions: details, components: componentVoxels };
   const diceSum = counted.reduce((s, d) => s + d.dice, 0);
   const hdSum = counted.reduce((s, d) => s + d.hd95, 0);
   return {
@@ -264,6 +253,7 @@ export function lesionWise(
     fp,
     lesions: details,
     falsePositives,
+    components: componentVoxels,
     dilation,
     threshold,
   };

@@ -17,10 +17,11 @@ import {
   type EvaluateOptions,
   type LabelVolume,
   type MetricSet,
+  type ScalarMetricName,
 } from "./index.js";
 
 /** A MetricSet as JSON holds it: NaN is null. */
-type JsonMetricSet = Record<keyof MetricSet, number | null>;
+type JsonMetricSet = Record<ScalarMetricName, number | null>;
 
 interface ReferenceCase {
   regions: Record<string, JsonMetricSet>;
@@ -65,7 +66,7 @@ const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 const sharedData = join(repoRoot, "..", "shared", "data");
 
 /** Overlap ratios and volumes: 1e-9; distances (mm): 1e-6. */
-const TOLERANCE: Record<keyof MetricSet, number> = {
+const TOLERANCE: Record<ScalarMetricName, number> = {
   dice: 1e-9,
   jaccard: 1e-9,
   precision: 1e-9,
@@ -77,7 +78,7 @@ const TOLERANCE: Record<keyof MetricSet, number> = {
   hd: 1e-6,
   assd: 1e-6,
 };
-const METRICS = Object.keys(TOLERANCE) as (keyof MetricSet)[];
+const METRICS = Object.keys(TOLERANCE) as ScalarMetricName[];
 
 /** Every metric that disagrees, as readable lines (an empty list when all agree). */
 function disagreements(where: string, got: MetricSet, want: JsonMetricSet): string[] {

@@ -1,8 +1,15 @@
 // The evaluation report: the document `brats-eval --json` prints and other tools (brats-infer,
 // training validation, HTML reports) write, as JSON or as one CSV row per case × region/label.
 import { REGION_NAMES, type LabelConvention } from "@brats/conventions";
-import { METRIC_NAMES, summarizeCases } from "./summary.js";
-import type { CaseMetrics, CaseSummary, MetricSet } from "./types.js";
+import {
+  hasLesionWise,
+  LESION_WISE_METRIC_NAMES,
+  METRIC_NAMES,
+  metricValue,
+  summarizeCases,
+} from "./summary.js";
+import { SURFACE_HD95_EMPTY } from "./surfels.js";
+import type { CaseMetrics, CaseSummary, Challenge, MetricSet, RegionLesions } from "./types.js";
 
 /** One scored case of a report. */
 export interface ScoredCase {
@@ -28,6 +35,15 @@ export interface EvaluationReport {
   failed: FailedCase[];
   convention: LabelConvention;
   labelMap: Record<string, number> | null;
+  /** The lesion-wise parameters, when the cases were scored lesion-wise. */
+  lesionWise?: LesionWiseParameters;
+}
+
+/** What a lesion-wise evaluation used: the challenge and its dilation and threshold (mm³). */
+export interface LesionWiseParameters {
+  challenge: Challenge;
+  dilation: number;
+  threshold: number;
 }
 
 export interface EvaluationReportOptions {
@@ -38,6 +54,7 @@ export interface EvaluationReportOptions {
   failed?: FailedCase[];
   /** The label map applied to predictions before scoring; default none (null). */
   labelMap?: Record<number, number> | null;
+  lesionWise?: LesionWiseParameters;
 }
 
 /** A scored case from `evaluateCase`'s result (`unknownLabels` only when there are some). */
@@ -60,6 +77,7 @@ export function evaluationReport(
     failed: options.failed ?? [],
     convention: options.convention ?? "brats2021",
     labelMap: labelMap === null ? null : Object.fromEntries(Object.entries(labelMap)),
+    ...(options.lesionWise ? { lesionWise: { ...options.lesionWise } } : {}),
   };
 }
 
@@ -79,19 +97,96 @@ function csvCell(text: string): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** One row per case × region/label (`case,kind,name,dice,...`); empty cells for non-finite values. */
+/**
+ * One row per case × region/label (`case,kind,name,dice,...`); empty cells for non-finite values.
+ * With lesion-wise scores in any case, the columns `lesionWiseDice` ... `hd95Surface` follow
+ * (empty on label rows: lesion-wise scores are per region).
+ */
 export function reportToCsv(cases: readonly ScoredCase[]): string {
-  const lines = [["case", "kind", "name", ...METRIC_NAMES].join(",")];
+  const names = hasLesionWise(cases)
+    ? [...METRIC_NAMES, ...LESION_WISE_METRIC_NAMES]
+    : METRIC_NAMES;
+  const lines = [["case", "kind", "name", ...names].join(",")];
   const row = (id: string, kind: string, name: string, m: MetricSet) =>
     [
       csvCell(id),
       kind,
       name,
-      ...METRIC_NAMES.map((metric) => (Number.isFinite(m[metric]) ? String(m[metric]) : "")),
+      ...names.map((metric) => {
+        const v = metricValue(m, metric);
+        return Number.isFinite(v) ? String(v) : "";
+      }),
     ].join(",");
   for (const c of cases) {
     for (const region of REGION_NAMES) lines.push(row(c.case, "region", region, c.regions[region]));
     for (const [label, m] of Object.entries(c.labels)) lines.push(row(c.case, "label", label, m));
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** The per-lesion CSV columns, in order. */
+export const LESION_CSV_COLUMNS = [
+  "case",
+  "region",
+  "kind",
+  "id",
+  "voxels",
+  "volume_mm3",
+  "counted",
+  "matched",
+  "dice",
+  "hd95",
+] as const;
+
+/**
+ * One row per ground-truth lesion (kind "lesion": its matched predicted components, space
+ * separated, its Dice and surface HD95, and whether its volume counts) and per unmatched
+ * predicted component (kind "false_positive", scored Dice 0 and HD95 374 in the sums).
+ */
+export function lesionsToCsv(
+  cases: readonly { case: string; lesions: Record<string, RegionLesions> }[],
+): string {
+  const lines: string[] = [LESION_CSV_COLUMNS.join(",")];
+  for (const c of cases) {
+    for (const region of REGION_NAMES) {
+      const r = c.lesions[region];
+      if (r === undefined) continue;
+      const id = csvCell(c.case);
+      for (const l of r.lesions) {
+        lines.push(
+          [
+            id,
+            region,
+            "lesion",
+            l.id,
+            l.voxels,
+            l.volume,
+            l.counted,
+            l.matched.join(" "),
+            l.dice,
+            l.hd95,
+          ]
+            .map(String)
+            .join(","),
+        );
+      }
+      for (const fp of r.falsePositives) {
+        lines.push(
+          [
+            id,
+            region,
+            "false_positive",
+            fp.id,
+            fp.voxels,
+            fp.volume,
+            true,
+            "",
+            0,
+            SURFACE_HD95_EMPTY,
+          ].join(","),
+        );
+      }
+    }
   }
   return lines.join("\n") + "\n";
 }

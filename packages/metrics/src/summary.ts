@@ -2,10 +2,18 @@
 // quartiles (numpy's defaults), over finite values only.
 import { REGION_NAMES, type RegionName } from "@brats/conventions";
 import { mean, percentileOfSorted, populationStd } from "./stats.js";
-import type { CaseMetrics, CaseSummary, MetricSet, Summary } from "./types.js";
+import type {
+  CaseMetrics,
+  CaseSummary,
+  LesionWiseMetricName,
+  MetricSet,
+  RegionSummary,
+  ScalarMetricName,
+  Summary,
+} from "./types.js";
 
 /** Every field of a MetricSet, in reporting order. */
-export const METRIC_NAMES: readonly (keyof MetricSet)[] = [
+export const METRIC_NAMES: readonly ScalarMetricName[] = [
   "dice",
   "hd95",
   "hd",
@@ -17,6 +25,41 @@ export const METRIC_NAMES: readonly (keyof MetricSet)[] = [
   "volumePredMl",
   "volumeGtMl",
 ];
+
+/** The lesion-wise metrics (evaluateCase's `lesionWise` option), flattened, in reporting order. */
+export const LESION_WISE_METRIC_NAMES: readonly LesionWiseMetricName[] = [
+  "lesionWiseDice",
+  "lesionWiseHd95",
+  "lesionWiseTp",
+  "lesionWiseFp",
+  "lesionWiseFn",
+  "hd95Surface",
+];
+
+/** A metric of a MetricSet by its flat name; NaN for a lesion-wise one the set does not have. */
+export function metricValue(m: MetricSet, name: ScalarMetricName | LesionWiseMetricName): number {
+  switch (name) {
+    case "hd95Surface":
+      return m.hd95Surface ?? NaN;
+    case "lesionWiseDice":
+      return m.lesionWise?.dice ?? NaN;
+    case "lesionWiseHd95":
+      return m.lesionWise?.hd95 ?? NaN;
+    case "lesionWiseTp":
+      return m.lesionWise?.tp ?? NaN;
+    case "lesionWiseFp":
+      return m.lesionWise?.fp ?? NaN;
+    case "lesionWiseFn":
+      return m.lesionWise?.fn ?? NaN;
+    default:
+      return m[name];
+  }
+}
+
+/** Whether any region of any case carries lesion-wise scores. */
+export function hasLesionWise(cases: readonly Pick<CaseMetrics, "regions">[]): boolean {
+  return cases.some((c) => REGION_NAMES.some((r) => c.regions[r].lesionWise !== undefined));
+}
 
 /**
  * mean, population std (np.std), median, 25th and 75th percentiles (np.percentile, linear) of the
@@ -46,22 +89,32 @@ export function summarize(values: ArrayLike<number>): Summary {
   };
 }
 
-/** `summarize` of every metric of every region over the cases. */
-export function summarizeCases(cases: readonly CaseMetrics[]): CaseSummary {
+/**
+ * `summarize` of every metric of every region over the cases; the lesion-wise metrics too when
+ * any case has them (cases without count as missing, like non-finite values).
+ */
+export function summarizeCases(cases: readonly Pick<CaseMetrics, "regions">[]): CaseSummary {
   const out = {} as CaseSummary;
+  const lesionWise = hasLesionWise(cases);
   for (const region of REGION_NAMES) {
-    out[region] = summarizeRegion(cases, region);
+    out[region] = summarizeRegion(cases, region, lesionWise);
   }
   return out;
 }
 
 function summarizeRegion(
-  cases: readonly CaseMetrics[],
+  cases: readonly Pick<CaseMetrics, "regions">[],
   region: RegionName,
-): Record<keyof MetricSet, Summary> {
-  const out = {} as Record<keyof MetricSet, Summary>;
+  lesionWise: boolean,
+): RegionSummary {
+  const out = {} as RegionSummary;
   for (const name of METRIC_NAMES) {
     out[name] = summarize(cases.map((c) => c.regions[region][name]));
+  }
+  if (lesionWise) {
+    for (const name of LESION_WISE_METRIC_NAMES) {
+      out[name] = summarize(cases.map((c) => metricValue(c.regions[region], name)));
+    }
   }
   return out;
 }

@@ -153,12 +153,29 @@ function surfelsOf(mask: Uint8Array, shape: Shape, box: Box, areaOfCode: Float64
   const [cx, cy, cz] = boxDims(box);
   const px = cx + 2;
   const py = cy + 2;
-  const padded = new Uint8Array(px * py * (cz + 2));
+  const pz = cz + 2;
+  const padded = new Uint8Array(px * py * pz);
+  // Per padded row (y + py·z): the first and last x holding the mask (first > last when none), so
+  // that corners are visited only next to the mask: scattered components in a large box cost
+  // their own rows, not the box.
+  const rowFirst = new Int32Array(py * pz).fill(px);
+  const rowLast = new Int32Array(py * pz).fill(-1);
   for (let z = 0; z < cz; z++) {
     for (let y = 0; y < cy; y++) {
       const from = ((box.z0 + z) * ny + box.y0 + y) * nx + box.x0;
-      const to = 1 + px * (y + 1 + py * (z + 1));
-      for (let x = 0; x < cx; x++) padded[to + x] = mask[from + x] !== 0 ? 1 : 0;
+      const row = y + 1 + py * (z + 1);
+      const to = px * row + 1;
+      let first = px;
+      let last = -1;
+      for (let x = 0; x < cx; x++) {
+        if (mask[from + x] !== 0) {
+          padded[to + x] = 1;
+          if (first === px) first = x + 1;
+          last = x + 1;
+        }
+      }
+      rowFirst[row] = first;
+      rowLast[row] = last;
     }
   }
   // Corner (i, j, k) reads padded voxels (i + a, j + b, k + c) for a, b, c ∈ {0, 1}.
@@ -178,8 +195,19 @@ function surfelsOf(mask: Uint8Array, shape: Shape, box: Box, areaOfCode: Float64
   const areas: number[] = [];
   for (let k = 0; k <= cz; k++) {
     for (let j = 0; j <= cy; j++) {
-      let v = px * (j + py * k);
-      for (let i = 0; i <= cx; i++, v++) {
+      // The four padded rows this corner row reads; corners reading none of their voxels are 0.
+      const r = j + py * k;
+      const first = Math.min(
+        rowFirst[r]!,
+        rowFirst[r + 1]!,
+        rowFirst[r + py]!,
+        rowFirst[r + py + 1]!,
+      );
+      const last = Math.max(rowLast[r]!, rowLast[r + 1]!, rowLast[r + py]!, rowLast[r + py + 1]!);
+      if (last < 0) continue;
+      const i1 = Math.min(cx, last);
+      let v = px * r + first - 1;
+      for (let i = first - 1; i <= i1; i++, v++) {
         const code =
           (padded[v + o0]! ? b0 : 0) |
           (padded[v + o1]! ? b1 : 0) |
@@ -245,18 +273,49 @@ export function areaPercentile(
 ): number {
   const n = distances.length;
   if (n === 0) return Infinity;
-  const order = Array.from({ length: n }, (_, i) => i).sort(
-    (a, b) => distances[a]! - distances[b]! || areas[a]! - areas[b]!,
-  );
-  const sorted = Float64Array.from(order, (i) => areas[i]!);
+  // Sorting by (distance, area) is sorting integer keys rank(distance)·A + rank(area), A the
+  // number of distinct areas (at most one per surface code): a native numeric sort, and equal
+  // keys hold equal areas, so the order and the sums are the library's exactly.
+  const uniqueAreas = uniqueSorted(areas);
+  const uniqueDistances = uniqueSorted(distances);
+  const a = uniqueAreas.length;
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    keys[i] = rankOf(uniqueDistances, distances[i]!) * a + rankOf(uniqueAreas, areas[i]!);
+  }
+  keys.sort();
+  const sorted = new Float64Array(n);
+  for (let r = 0; r < n; r++) sorted[r] = uniqueAreas[keys[r]! % a]!;
   const total = numpySum(sorted, 0, n);
   const target = percent / 100;
   let cumulative = 0;
   for (let r = 0; r < n; r++) {
     cumulative += sorted[r]!; // np.cumsum: in order
-    if (cumulative / total >= target) return distances[order[r]!]!;
+    if (cumulative / total >= target) return uniqueDistances[Math.floor(keys[r]! / a)]!;
   }
-  return distances[order[n - 1]!]!;
+  return uniqueDistances[uniqueDistances.length - 1]!;
+}
+
+/** The distinct values of `values`, ascending. */
+function uniqueSorted(values: Float64Array): Float64Array {
+  const sorted = values.slice().sort();
+  let u = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    if (i === 0 || sorted[i] !== sorted[u - 1]) sorted[u++] = sorted[i]!;
+  }
+  return sorted.subarray(0, u);
+}
+
+/** The index of `value` in the ascending distinct `sorted` (binary search; it is there). */
+function rankOf(sorted: Float64Array, value: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**

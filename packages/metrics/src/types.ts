@@ -36,6 +36,11 @@ export interface MetricSet {
   jaccard: number;
   volumePredMl: number;
   volumeGtMl: number;
+  /** The surface-distance library's HD95 (area-weighted surfels), as the BraTS 2023+ scorer
+   *  reports the whole-region HD95; with `lesionWise` only. */
+  hd95Surface?: number;
+  /** With `lesionWise` only, and for regions only. */
+  lesionWise?: LesionWiseScores;
 }
 
 export interface EvaluateOptions extends MetricOptions {
@@ -43,6 +48,8 @@ export interface EvaluateOptions extends MetricOptions {
   convention?: LabelConvention;
   /** Remap predicted labels before scoring, e.g. {3: 4} for models that write enhancing tumour as 3. */
   labelMap?: Record<number, number>;
+  /** Adds lesion-wise scores and the surface HD95 to every region (BraTS 2023+). */
+  lesionWise?: LesionWiseOptions;
 }
 
 export interface CaseMetrics {
@@ -51,6 +58,15 @@ export interface CaseMetrics {
   labels: Record<string, MetricSet>;
   /** Nonzero labels present but unused by the convention (after the label map), ascending; absent when none. */
   unknownLabels?: { pred: number[]; gt: number[] };
+  /** With `lesionWise`: each region's lesions and unmatched predicted components. */
+  lesions?: Record<RegionName, RegionLesions>;
+}
+
+/** Per-lesion detail of one region (what `brats-eval --lesions` writes). */
+export interface RegionLesions {
+  lesions: LesionDetail[];
+  /** Predicted components matching no lesion, with their size. */
+  falsePositives: { id: number; voxels: number; volume: number }[];
 }
 
 /** Statistics over cases; non-finite values are excluded from every field and from n. std is the population std. */
@@ -63,4 +79,57 @@ export interface Summary {
   n: number;
 }
 
-export type CaseSummary = Record<RegionName, Record<keyof MetricSet, Summary>>;
+/** The metrics every MetricSet has. */
+export type ScalarMetricName = Exclude<keyof MetricSet, "hd95Surface" | "lesionWise">;
+
+/** The metrics of `lesionWise` evaluation, flattened (as CSV columns and summary fields). */
+export type LesionWiseMetricName =
+  | "hd95Surface"
+  | "lesionWiseDice"
+  | "lesionWiseHd95"
+  | "lesionWiseTp"
+  | "lesionWiseFp"
+  | "lesionWiseFn";
+
+/** Summaries of one region: every scalar metric, and the lesion-wise ones when cases have them. */
+export type RegionSummary = Record<ScalarMetricName, Summary> &
+  Partial<Record<LesionWiseMetricName, Summary>>;
+
+export type CaseSummary = Record<RegionName, RegionSummary>;
+
+/** The BraTS 2023+ challenges whose lesion-wise parameters @brats/metrics knows. */
+export type Challenge = "GLI" | "SSA" | "PED" | "MEN" | "MET";
+
+export interface LesionWiseOptions {
+  /** Sets `dilation` and `threshold` to the challenge's. */
+  challenge?: Challenge;
+  /** Dilation iterations (18-connectivity element) that merge lesions and match components. */
+  dilation?: number;
+  /** Lesions of at most this volume (mm³) are left out. */
+  threshold?: number;
+}
+
+/** Lesion-wise scores of one region: the BraTS 2023+ ranking metrics. */
+export interface LesionWiseScores {
+  dice: number;
+  hd95: number;
+  /** Counted lesions with at least one match, without any, and unmatched predicted components. */
+  tp: number;
+  fp: number;
+  fn: number;
+}
+
+/** One ground-truth lesion, for the per-lesion report. */
+export interface LesionDetail {
+  /** 1-based, in x-fastest order of each lesion's first voxel. */
+  id: number;
+  voxels: number;
+  /** mm³. */
+  volume: number;
+  /** The predicted components (1-based, same numbering as `falsePositives`) it matches. */
+  matched: number[];
+  dice: number;
+  hd95: number;
+  /** False when its volume is at or below the threshold (left out of the scores and counts). */
+  counted: boolean;
+}
