@@ -81,34 +81,23 @@ export function resolveLesionWise(opts: LesionWiseOptions): {
   return { dilation, threshold };
 }
 
-/** Bounding boxes of labels 1..n of `labels` (crop coordinates). */
-function labelBoxes(labels: Int32Array, dims: Shape, n: number): Box[] {
-  const boxes: Box[] = Array.from({ length: n }, () => ({
-    x0: Infinity,
-    y0: Infinity,
-    z0: Infinity,
-    x1: -Infinity,
-    y1: -Infinity,
-    z1: -Infinity,
-  }));
-  const [nx, ny, nz] = dims;
-  let i = 0;
-  for (let z = 0; z < nz; z++) {
-    for (let y = 0; y < ny; y++) {
-      for (let x = 0; x < nx; x++, i++) {
-        const l = labels[i]!;
-        if (l === 0) continue;
-        const b = boxes[l - 1]!;
-        if (x < b.x0) b.x0 = x;
-        if (x + 1 > b.x1) b.x1 = x + 1;
-        if (y < b.y0) b.y0 = y;
-        if (y + 1 > b.y1) b.y1 = y + 1;
-        if (z < b.z0) b.z0 = z;
-        if (z + 1 > b.z1) b.z1 = z + 1;
-      }
-    }
-  }
-  return boxes;
+const emptyBox = (): Box => ({
+  x0: Infinity,
+  y0: Infinity,
+  z0: Infinity,
+  x1: -Infinity,
+  y1: -Infinity,
+  z1: -Infinity,
+});
+
+/** Grows `b` (half-open) to hold voxel (x, y, z). */
+function growBox(b: Box, x: number, y: number, z: number): void {
+  if (x < b.x0) b.x0 = x;
+  if (x + 1 > b.x1) b.x1 = x + 1;
+  if (y < b.y0) b.y0 = y;
+  if (y + 1 > b.y1) b.y1 = y + 1;
+  if (z < b.z0) b.z0 = z;
+  if (z + 1 > b.z1) b.z1 = z + 1;
 }
 
 function unionBox(a: Box, b: Box): Box {
@@ -119,6 +108,83 @@ function unionBox(a: Box, b: Box): Box {
     x1: Math.max(a.x1, b.x1),
     y1: Math.max(a.y1, b.y1),
     z1: Math.max(a.z1, b.z1),
+  };
+}
+
+/**
+ * Lesions (numbered in order of their first ground-truth voxel) and their matches, in one pass
+ * over the box: each lesion's labels, voxels, overlap with the prediction and box, each predicted
+ * component's box, and the components touching each lesion's component of the dilated ground truth.
+ */
+function matchLesions(
+  gtCrop: Uint8Array,
+  dims: Shape,
+  mergedLabels: Int32Array,
+  mergedCount: number,
+  components: { labels: Int32Array; sizes: number[] },
+) {
+  const nComponents = components.sizes.length;
+  // Lesions are numbered in order of their first ground-truth voxel.
+  const lesionOf = new Int32Array(mergedCount + 1);
+  let lesions = 0;
+  const lesionVoxels: number[] = [];
+  const overlap: number[] = [];
+  // Matched (lesion, component) pairs; lastLesion[c] skips repeats of the commonest case.
+  const pairs = new Set<number>();
+  const lastLesion = new Int32Array(nComponents + 1);
+  const componentLabels = components.labels;
+  // One pass over the box: lesion labels, sizes, overlaps and boxes, component boxes and the
+  // matched pairs.
+  const lesionLabels = new Int32Array(gtCrop.length);
+  const lesionBoxes: Box[] = [];
+  const componentBoxes: Box[] = Array.from({ length: nComponents }, emptyBox);
+  const [nx, ny, nz] = dims;
+  let i = 0;
+  for (let z = 0; z < nz; z++) {
+    for (let y = 0; y < ny; y++) {
+      for (let x = 0; x < nx; x++, i++) {
+        const c = componentLabels[i]!;
+        if (c !== 0) growBox(componentBoxes[c - 1]!, x, y, z);
+        const m = mergedLabels[i]!;
+        if (m === 0) continue;
+        if (gtCrop[i] !== 0) {
+          let lesion = lesionOf[m]!;
+          if (lesion === 0) {
+            lesion = lesionOf[m] = ++lesions;
+            lesionVoxels.push(0);
+            overlap.push(0);
+            lesionBoxes.push(emptyBox());
+          }
+          lesionLabels[i] = lesion;
+          lesionVoxels[lesion - 1]!++;
+          if (c !== 0) overlap[lesion - 1]!++;
+          growBox(lesionBoxes[lesion - 1]!, x, y, z);
+        }
+        if (c !== 0 && lastLesion[c] !== m) {
+          lastLesion[c] = m;
+          pairs.add(m * (nComponents + 1) + c);
+        }
+      }
+    }
+  }
+  // Each merged component holds ground truth, so every one has its lesion now.
+  const matchedBy: number[][] = Array.from({ length: lesions }, () => []);
+  const matchedAny = new Uint8Array(nComponents + 1);
+  for (const key of pairs) {
+    const c = key % (nComponents + 1);
+    const lesion = lesionOf[(key - c) / (nComponents + 1)]!;
+    matchedBy[lesion - 1]!.push(c);
+    matchedAny[c] = 1;
+  }
+  return {
+    lesions,
+    lesionLabels,
+    lesionBoxes,
+    lesionVoxels,
+    overlap,
+    componentBoxes,
+    matchedBy,
+    matchedAny,
   };
 }
 
@@ -163,50 +229,17 @@ export function lesionWise(
   const merged = connectedComponents(dilate(gtCrop, dims, 18, dilation), dims, 26);
   const components = connectedComponents(predCrop, dims, 26);
   const nComponents = components.sizes.length;
-  // Lesions are numbered in order of their first ground-truth voxel.
-  const lesionOf = new Int32Array(merged.sizes.length + 1);
-  let lesions = 0;
-  const lesionVoxels: number[] = [];
-  const overlap: number[] = [];
-  // Matched (lesion, component) pairs; lastLesion[c] skips repeats of the commonest case.
-  const pairs = new Set<number>();
-  const lastLesion = new Int32Array(nComponents + 1);
-  const mergedLabels = merged.labels;
+  const {
+    lesions,
+    lesionLabels,
+    lesionBoxes,
+    lesionVoxels,
+    overlap,
+    componentBoxes,
+    matchedBy,
+    matchedAny,
+  } = matchLesions(gtCrop, dims, merged.labels, merged.sizes.length, components);
   const componentLabels = components.labels;
-  for (let i = 0; i < gtCrop.length; i++) {
-    const m = mergedLabels[i]!;
-    if (m === 0) continue;
-    let lesion = lesionOf[m]!;
-    if (gtCrop[i] !== 0) {
-      if (lesion === 0) {
-        lesion = lesionOf[m] = ++lesions;
-        lesionVoxels.push(0);
-        overlap.push(0);
-      }
-      lesionVoxels[lesion - 1]!++;
-      if (predCrop[i] !== 0) overlap[lesion - 1]!++;
-    }
-    const c = componentLabels[i]!;
-    if (c !== 0 && lastLesion[c] !== m) {
-      lastLesion[c] = m;
-      pairs.add(m * (nComponents + 1) + c);
-    }
-  }
-  // Each merged component holds ground truth, so every one has its lesion now.
-  const matchedBy: number[][] = Array.from({ length: lesions }, () => []);
-  const matchedAny = new Uint8Array(nComponents + 1);
-  for (const key of pairs) {
-    const c = key % (nComponents + 1);
-    const lesion = lesionOf[(key - c) / (nComponents + 1)]!;
-    matchedBy[lesion - 1]!.push(c);
-    matchedAny[c] = 1;
-  }
-  const lesionLabels = new Int32Array(gtCrop.length);
-  for (let i = 0; i < gtCrop.length; i++) {
-    if (gtCrop[i] !== 0) lesionLabels[i] = lesionOf[mergedLabels[i]!]!;
-  }
-  const lesionBoxes = labelBoxes(lesionLabels, dims, lesions);
-  const componentBoxes = labelBoxes(componentLabels, dims, nComponents);
   const voxelVolume = spacing[0] * spacing[1] * spacing[2];
 
   const details: LesionDetail[] = [];
