@@ -33,17 +33,20 @@ export function boxDims(b: Box): [number, number, number] {
   return [b.x1 - b.x0, b.y1 - b.y0, b.z1 - b.z0];
 }
 
+/** A box holding nothing, which grows to hold what is added to it. */
+export const emptyBox = (): Box => ({
+  x0: Infinity,
+  y0: Infinity,
+  z0: Infinity,
+  x1: -Infinity,
+  y1: -Infinity,
+  z1: -Infinity,
+});
+
 /** Bounding box of the nonzero voxels of either mask (Fortran order, `shape`). */
 export function unionBoundingBox(a: Uint8Array, b: Uint8Array, shape: Shape): Box {
   const [nx, ny, nz] = shape;
-  const box: Box = {
-    x0: Infinity,
-    y0: Infinity,
-    z0: Infinity,
-    x1: -Infinity,
-    y1: -Infinity,
-    z1: -Infinity,
-  };
+  const box = emptyBox();
   let i = 0;
   for (let z = 0; z < nz; z++) {
     for (let y = 0; y < ny; y++) {

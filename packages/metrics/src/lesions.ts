@@ -13,7 +13,15 @@
 // Everything runs in crops: the region's union bounding box (grown by the dilation) for the
 // components, each lesion's box for its dilation, each lesion-and-matches box for its HD95.
 import { connectedComponents, dilate } from "@brats/data";
-import { boxDims, cropMask, isEmptyBox, padBox, unionBoundingBox, type Box } from "./crop.js";
+import {
+  boxDims,
+  cropMask,
+  emptyBox,
+  isEmptyBox,
+  padBox,
+  unionBoundingBox,
+  type Box,
+} from "./crop.js";
 import { MetricsError } from "./errors.js";
 import { checkSpacing, checkVolumes } from "./options.js";
 import { hd95Surface, SURFACE_HD95_EMPTY } from "./surfels.js";
@@ -80,15 +88,6 @@ export function resolveLesionWise(opts: LesionWiseOptions): {
   }
   return { dilation, threshold };
 }
-
-const emptyBox = (): Box => ({
-  x0: Infinity,
-  y0: Infinity,
-  z0: Infinity,
-  x1: -Infinity,
-  y1: -Infinity,
-  z1: -Infinity,
-});
 
 /** Grows `b` (half-open) to hold voxel (x, y, z). */
 function growBox(b: Box, x: number, y: number, z: number): void {
