@@ -12,7 +12,7 @@ import {
   specificity,
 } from "./confusion.js";
 import type { Box } from "./crop.js";
-import { boxDims, isEmptyBox, padBox } from "./crop.js";
+import { boxDims, emptyBox, isEmptyBox, padBox } from "./crop.js";
 import {
   distanceMetrics,
   distancesBetween,
@@ -26,9 +26,8 @@ import { conventionInfo, labelLookup } from "./labels.js";
 import type { LabelLookup } from "./labels.js";
 import { checkSpacing, checkVolumes, resolveMetricOptions } from "./options.js";
 import type { ResolvedMetricOptions } from "./options.js";
-import { lesionWise, resolveLesionWise } from "./lesions.js";
+import { lesionWiseOfCrop, resolveLesionWise, shiftBox } from "./lesions.js";
 import { extractSurfaces, VoxelList } from "./surface.js";
-import { hd95Surface } from "./surfels.js";
 import type {
   CaseMetrics,
   Confusion,
@@ -390,37 +389,70 @@ function addLesionWise(
   },
 ): Record<RegionName, RegionLesions> {
   const { pred, gt, shape, spacing } = volumes;
-  const { dilation } = resolveLesionWise(how.options);
+  const parameters = resolveLesionWise(how.options);
+  const { dilation } = parameters;
   const voxelVolume = spacing[0] * spacing[1] * spacing[2];
   const lesions = {} as Record<RegionName, RegionLesions>;
+  // A region empty in both volumes: nothing to count.
+  const setEmpty = (region: RegionName) => {
+    regions[region].lesionWise = { dice: 1, hd95: 0, tp: 0, fp: 0, fn: 0 };
+    regions[region].hd95Surface = 0;
+    lesions[region] = { lesions: [], falsePositives: [] };
+  };
   if (isEmptyBox(box)) {
-    // Neither volume has a scored label: nothing to count anywhere.
-    for (const region of REGION_NAMES) {
-      regions[region].lesionWise = { dice: 1, hd95: 0, tp: 0, fp: 0, fn: 0 };
-      regions[region].hd95Surface = 0;
-      lesions[region] = { lesions: [], falsePositives: [] };
-    }
+    for (const region of REGION_NAMES) setEmpty(region);
     return lesions;
   }
   const crop = padBox(box, Math.max(1, dilation), shape);
   const dims = boxDims(crop);
   const codes = cropCodes(pred, gt, shape, crop, how.lookup, occupiedRows);
-  for (const region of REGION_NAMES) {
-    const inRegion = new Uint8Array(LABELS);
-    for (const l of how.regionLabels[region]) inRegion[l] = 1;
-    const inPredRegion = codes.predIsRaw
-      ? inRegion.map((_, v) => inRegion[how.lookup.table[v]!]!)
-      : inRegion;
-    const predMask = new Uint8Array(codes.pred.length);
-    const gtMask = new Uint8Array(codes.gt.length);
-    for (let i = 0; i < predMask.length; i++) {
-      predMask[i] = inPredRegion[codes.pred[i]!]!;
-      gtMask[i] = inRegion[codes.gt[i]!]!;
+  // Per code, the regions (bit r of REGION_NAMES) it lies in, on each side.
+  const predBits = new Uint8Array(LABELS);
+  const gtBits = new Uint8Array(LABELS);
+  REGION_NAMES.forEach((region, r) => {
+    for (const l of how.regionLabels[region]) gtBits[l]! |= 1 << r;
+  });
+  for (let v = 0; v < LABELS; v++)
+    predBits[v] = codes.predIsRaw ? gtBits[how.lookup.table[v]!]! : gtBits[v]!;
+  const regionBoxes = regionBoxesOf(codes, dims, predBits, gtBits);
+  for (const [r, region] of REGION_NAMES.entries()) {
+    const union = regionBoxes[r]!;
+    if (isEmptyBox(union)) {
+      setEmpty(region);
+      continue;
     }
-    const lw = lesionWise(predMask, gtMask, dims, spacing, how.options);
+    // The region's masks in its own box grown by the dilation: the crop is the scored labels' box
+    // grown as much, so that box is clipped only where the image ends, as lesionWise's is.
+    const regionCrop = padBox(union, dilation, dims);
+    const [cx, cy, cz] = boxDims(regionCrop);
+    const predMask = new Uint8Array(cx * cy * cz);
+    const gtMask = new Uint8Array(cx * cy * cz);
+    const bit = 1 << r;
+    for (let z = 0, j = 0; z < cz; z++) {
+      for (let y = 0; y < cy; y++) {
+        const row = (regionCrop.z0 + z) * dims[1] + regionCrop.y0 + y;
+        if (codes.occupiedRows[row] === 0) {
+          j += cx;
+          continue;
+        }
+        const from = row * dims[0] + regionCrop.x0;
+        for (let x = 0; x < cx; x++, j++) {
+          predMask[j] = (predBits[codes.pred[from + x]!]! & bit) >> r;
+          gtMask[j] = (gtBits[codes.gt[from + x]!]! & bit) >> r;
+        }
+      }
+    }
+    const lw = lesionWiseOfCrop(
+      predMask,
+      gtMask,
+      [cx, cy, cz],
+      shiftBox(union, regionCrop),
+      spacing,
+      parameters,
+    );
     const { dice, hd95, tp, fp, fn } = lw;
     regions[region].lesionWise = { dice, hd95, tp, fp, fn };
-    regions[region].hd95Surface = hd95Surface(predMask, gtMask, dims, spacing);
+    regions[region].hd95Surface = lw.hd95Surface;
     lesions[region] = {
       lesions: lw.lesions,
       falsePositives: lw.falsePositives.map((id) => {
@@ -430,4 +462,47 @@ function addLesionWise(
     };
   }
   return lesions;
+}
+
+/** The union box of each region's prediction and ground truth in the crop, in one pass. */
+function regionBoxesOf(
+  codes: { pred: Uint8Array; gt: Uint8Array; occupiedRows: Uint8Array },
+  dims: [number, number, number],
+  predBits: Uint8Array,
+  gtBits: Uint8Array,
+): Box[] {
+  const [nx, ny, nz] = dims;
+  const boxes = REGION_NAMES.map(emptyBox);
+  const first = new Int32Array(REGION_NAMES.length);
+  const last = new Int32Array(REGION_NAMES.length);
+  for (let z = 0; z < nz; z++) {
+    for (let y = 0; y < ny; y++) {
+      const row = z * ny + y;
+      if (codes.occupiedRows[row] === 0) continue;
+      first.fill(-1);
+      let seen = 0;
+      for (let x = 0, i = row * nx; x < nx; x++, i++) {
+        let bits = predBits[codes.pred[i]!]! | gtBits[codes.gt[i]!]!;
+        if (bits === 0) continue;
+        seen |= bits;
+        while (bits !== 0) {
+          const r = 31 - Math.clz32(bits);
+          if (first[r]! < 0) first[r] = x;
+          last[r] = x;
+          bits &= ~(1 << r);
+        }
+      }
+      for (let r = 0; r < boxes.length; r++) {
+        if ((seen & (1 << r)) === 0) continue;
+        const b = boxes[r]!;
+        if (first[r]! < b.x0) b.x0 = first[r]!;
+        if (last[r]! + 1 > b.x1) b.x1 = last[r]! + 1;
+        if (y < b.y0) b.y0 = y;
+        if (y + 1 > b.y1) b.y1 = y + 1;
+        if (z < b.z0) b.z0 = z;
+        b.z1 = z + 1;
+      }
+    }
+  }
+  return boxes;
 }

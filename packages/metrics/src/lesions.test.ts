@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { MetricsError } from "./errors.js";
 import { lesionWise, parseChallenge } from "./lesions.js";
+import { hd95Surface } from "./surfels.js";
 import type { Challenge } from "./types.js";
 import type { Shape, Spacing } from "./types.js";
 
@@ -137,5 +138,54 @@ describe("parseChallenge", () => {
     for (const name of ["", "GLIO", "BraTS", "2023"]) {
       expect(() => parseChallenge(name)).toThrow(expect.objectContaining({ code: "BAD_OPTION" }));
     }
+  });
+});
+
+describe("the surface HD95s found together equal hd95Surface of their own masks", () => {
+  // One lesion holding the whole ground truth shares its distances with the region's; the region's
+  // gt → pred is then the nearer of the matches and the false positives, so a false positive
+  // nearer to part of the lesion than its match must win there (and only for the region).
+  const spacing: Spacing = [1, 1.5, 2];
+  const only = (mask: Uint8Array, x0: number, x1: number) =>
+    mask.map((v, i) => (v !== 0 && i % NX >= x0 && i % NX <= x1 ? 1 : 0));
+  it.each<[string, Uint8Array, Uint8Array, Array<[number, number]>]>([
+    ["one lesion, every component matched", boxes([cube(20)]), boxes([cube(22)]), [[0, 69]]],
+    [
+      "one lesion and a far false positive",
+      boxes([cube(20)]),
+      boxes([cube(21), [60, 61, 3, 4, 3, 4]]),
+      [[0, 40]],
+    ],
+    [
+      "one long lesion, a false positive beside its far end",
+      boxes([[10, 40, 2, 5, 2, 5]]),
+      boxes([cube(9), [46, 47, 3, 4, 3, 4]]),
+      [[0, 44]],
+    ],
+    [
+      "two lesions",
+      boxes([cube(1), cube(30)]),
+      boxes([cube(2), cube(31), [60, 61, 3, 4, 3, 4]]),
+      [
+        [0, 10],
+        [20, 40],
+      ],
+    ],
+  ])("%s", (_, gt, pred, lesionRanges) => {
+    const lw = lesionWise(pred, gt, SHAPE, spacing, { dilation: 1, threshold: 0 });
+    expect(lw.hd95Surface).toBe(hd95Surface(pred, gt, SHAPE, spacing));
+    expect(lw.lesions.map((l) => l.hd95)).toEqual(
+      lesionRanges.map(([x0, x1]) =>
+        hd95Surface(only(pred, x0, x1), only(gt, x0, x1), SHAPE, spacing),
+      ),
+    );
+  });
+
+  it("the false positive nearer than the match changes the region's HD95, not the lesion's", () => {
+    const gt = boxes([[10, 40, 2, 5, 2, 5]]);
+    const pred = boxes([cube(9), [46, 47, 3, 4, 3, 4]]);
+    const lw = lesionWise(pred, gt, SHAPE, spacing, { dilation: 1, threshold: 0 });
+    expect(lw.fp).toBe(1);
+    expect(lw.hd95Surface).toBeLessThan(lw.lesions[0]!.hd95);
   });
 });

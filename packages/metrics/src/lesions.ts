@@ -10,21 +10,23 @@
 //   - lesions of at most `threshold` mm³ count neither in the sums nor as TP or FN;
 //   - Dice = Σ lesion Dice / (lesions + FP), HD95 = (Σ lesion HD95 + 374·FP) / (lesions + FP);
 //     nothing to count: Dice 1, HD95 0.
-// Everything runs in crops: the region's union bounding box (grown by the dilation) for the
-// components, each lesion's box for its dilation, each lesion-and-matches box for its HD95.
+// Everything runs in one crop, the region's union bounding box grown by the dilation; the surface
+// HD95s of the lesions and of the whole region come from one extraction of each mask's surfels.
 import { connectedComponents, dilate } from "@brats/data";
-import {
-  boxDims,
-  cropMask,
-  emptyBox,
-  isEmptyBox,
-  padBox,
-  unionBoundingBox,
-  type Box,
-} from "./crop.js";
+import { boxDims, cropMask, isEmptyBox, padBox, unionBoundingBox, type Box } from "./crop.js";
 import { MetricsError } from "./errors.js";
 import { checkSpacing, checkVolumes } from "./options.js";
-import { hd95Surface, SURFACE_HD95_EMPTY } from "./surfels.js";
+import {
+  distancesOfSurfels,
+  distancesTo,
+  hd95OfDistances,
+  surfelAreas,
+  surfelsOf,
+  surfelSubset,
+  SURFACE_HD95_EMPTY,
+  type SurfelDistances,
+  type Surfels,
+} from "./surfels.js";
 import type {
   Challenge,
   LesionDetail,
@@ -56,6 +58,8 @@ export function parseChallenge(name: string): Challenge {
 
 /** Lesion-wise scores of one region, with what the per-lesion report needs. */
 export interface LesionWiseResult extends LesionWiseScores {
+  /** The surface HD95 of the whole region (hd95Surface of the two masks), found on the way. */
+  hd95Surface: number;
   lesions: LesionDetail[];
   /** Ids of the predicted components that match no lesion. */
   falsePositives: number[];
@@ -89,35 +93,13 @@ export function resolveLesionWise(opts: LesionWiseOptions): {
   return { dilation, threshold };
 }
 
-/** Grows `b` (half-open) to hold voxel (x, y, z). */
-function growBox(b: Box, x: number, y: number, z: number): void {
-  if (x < b.x0) b.x0 = x;
-  if (x + 1 > b.x1) b.x1 = x + 1;
-  if (y < b.y0) b.y0 = y;
-  if (y + 1 > b.y1) b.y1 = y + 1;
-  if (z < b.z0) b.z0 = z;
-  if (z + 1 > b.z1) b.z1 = z + 1;
-}
-
-function unionBox(a: Box, b: Box): Box {
-  return {
-    x0: Math.min(a.x0, b.x0),
-    y0: Math.min(a.y0, b.y0),
-    z0: Math.min(a.z0, b.z0),
-    x1: Math.max(a.x1, b.x1),
-    y1: Math.max(a.y1, b.y1),
-    z1: Math.max(a.z1, b.z1),
-  };
-}
-
 /**
  * Lesions (numbered in order of their first ground-truth voxel) and their matches, in one pass
- * over the box: each lesion's labels, voxels, overlap with the prediction and box, each predicted
- * component's box, and the components touching each lesion's component of the dilated ground truth.
+ * over the box: each lesion's labels, voxels and overlap with the prediction, and the components
+ * touching each lesion's component of the dilated ground truth (ascending ids).
  */
 function matchLesions(
   gtCrop: Uint8Array,
-  dims: Shape,
   mergedLabels: Int32Array,
   mergedCount: number,
   components: { labels: Int32Array; sizes: number[] },
@@ -132,38 +114,29 @@ function matchLesions(
   const pairs = new Set<number>();
   const lastLesion = new Int32Array(nComponents + 1);
   const componentLabels = components.labels;
-  // One pass over the box: lesion labels, sizes, overlaps and boxes, component boxes and the
-  // matched pairs.
-  const lesionLabels = new Int32Array(gtCrop.length);
-  const lesionBoxes: Box[] = [];
-  const componentBoxes: Box[] = Array.from({ length: nComponents }, emptyBox);
-  const [nx, ny, nz] = dims;
-  let i = 0;
-  for (let z = 0; z < nz; z++) {
-    for (let y = 0; y < ny; y++) {
-      for (let x = 0; x < nx; x++, i++) {
-        const c = componentLabels[i]!;
-        if (c !== 0) growBox(componentBoxes[c - 1]!, x, y, z);
-        const m = mergedLabels[i]!;
-        if (m === 0) continue;
-        if (gtCrop[i] !== 0) {
-          let lesion = lesionOf[m]!;
-          if (lesion === 0) {
-            lesion = lesionOf[m] = ++lesions;
-            lesionVoxels.push(0);
-            overlap.push(0);
-            lesionBoxes.push(emptyBox());
-          }
-          lesionLabels[i] = lesion;
-          lesionVoxels[lesion - 1]!++;
-          if (c !== 0) overlap[lesion - 1]!++;
-          growBox(lesionBoxes[lesion - 1]!, x, y, z);
-        }
-        if (c !== 0 && lastLesion[c] !== m) {
-          lastLesion[c] = m;
-          pairs.add(m * (nComponents + 1) + c);
-        }
+  // One pass over the box: lesion labels, sizes and overlaps, and the matched pairs. The lesion
+  // labels overwrite the merged ones, each voxel's after it is read (nothing reads them later).
+  const lesionLabels = mergedLabels;
+  for (let i = 0; i < gtCrop.length; i++) {
+    const m = mergedLabels[i]!;
+    if (m === 0) continue;
+    const c = componentLabels[i]!;
+    if (gtCrop[i] !== 0) {
+      let lesion = lesionOf[m]!;
+      if (lesion === 0) {
+        lesion = lesionOf[m] = ++lesions;
+        lesionVoxels.push(0);
+        overlap.push(0);
       }
+      lesionLabels[i] = lesion;
+      lesionVoxels[lesion - 1]!++;
+      if (c !== 0) overlap[lesion - 1]!++;
+    } else {
+      lesionLabels[i] = 0;
+    }
+    if (c !== 0 && lastLesion[c] !== m) {
+      lastLesion[c] = m;
+      pairs.add(m * (nComponents + 1) + c);
     }
   }
   // Each merged component holds ground truth, so every one has its lesion now.
@@ -178,12 +151,86 @@ function matchLesions(
   return {
     lesions,
     lesionLabels,
-    lesionBoxes,
     lesionVoxels,
     overlap,
-    componentBoxes,
-    matchedBy,
+    matchedBy: matchedBy.map((ids) => ids.sort((a, b) => a - b)),
     matchedAny,
+  };
+}
+
+/**
+ * The surface distances behind every lesion's HD95 and the region's, from one extraction of each
+ * mask's surfels (labelled by component and lesion: see Surfels) in the region's union box `box`,
+ * the grid surface-distance uses for the region. A lesion's surfels and its matches' are subsets of
+ * those. With one lesion (the usual case) the region's and the lesion's distances share their
+ * work: pred → gt is the same transform (the lesion is the whole ground truth), and gt → pred of
+ * the region is the nearer of the matched components and the false positives.
+ */
+function surfaceDistances(
+  componentLabels: Int32Array,
+  lesionLabels: Int32Array,
+  dims: Shape,
+  box: Box,
+  spacing: Spacing,
+  matchedBy: readonly number[][],
+  nComponents: number,
+): { regionHd95: number; lesionHd95: (id: number) => number } {
+  const areaOfCode = surfelAreas(spacing);
+  const pred = surfelsOf(componentLabels, dims, box, areaOfCode, true);
+  const gt = surfelsOf(lesionLabels, dims, box, areaOfCode, true);
+  const matchedSet = (id: number) => {
+    const keep = new Uint8Array(nComponents + 1);
+    for (const c of matchedBy[id - 1]!) keep[c] = 1;
+    return keep;
+  };
+  const lesionHd95 = (lesion: Surfels, matches: Surfels) =>
+    hd95OfDistances(distancesOfSurfels(matches, lesion, spacing));
+  if (matchedBy.length === 1 && matchedBy[0]!.length > 0) {
+    const keep = matchedSet(1);
+    const predToGt = distancesTo(gt, pred, spacing);
+    if (matchedBy[0]!.length === nComponents) {
+      // Every component matches the one lesion: the lesion's masks are the region's.
+      const hd95 = hd95OfDistances({
+        gtToPred: distancesTo(pred, gt, spacing),
+        gtAreas: gt.areas,
+        predToGt,
+        predAreas: pred.areas,
+      });
+      return { regionHd95: hd95, lesionHd95: () => hd95 };
+    }
+    const matched = surfelSubset(pred, keep);
+    const falsePositives = surfelSubset(
+      pred,
+      keep.map((k) => 1 - k),
+    );
+    const gtToMatched = distancesTo(matched, gt, spacing);
+    const gtToPred = distancesTo(falsePositives, gt, spacing);
+    for (let i = 0; i < gtToPred.length; i++) {
+      if (gtToMatched[i]! < gtToPred[i]!) gtToPred[i] = gtToMatched[i]!;
+    }
+    const region: SurfelDistances = {
+      gtToPred,
+      gtAreas: gt.areas,
+      predToGt,
+      predAreas: pred.areas,
+    };
+    const lesion: SurfelDistances = {
+      gtToPred: gtToMatched,
+      gtAreas: gt.areas,
+      predToGt: predToGt.filter((_, i) => keep[pred.labels![i]!] === 1),
+      predAreas: matched.areas,
+    };
+    const hd95 = hd95OfDistances(lesion);
+    return { regionHd95: hd95OfDistances(region), lesionHd95: () => hd95 };
+  }
+  const regionHd95 = hd95OfDistances(distancesOfSurfels(pred, gt, spacing));
+  return {
+    regionHd95,
+    lesionHd95: (id) => {
+      const keep = new Uint8Array(matchedBy.length + 1);
+      keep[id] = 1;
+      return lesionHd95(surfelSubset(gt, keep), surfelSubset(pred, matchedSet(id)));
+    },
   };
 }
 
@@ -207,6 +254,7 @@ export function lesionWise(
     tp: 0,
     fn: 0,
     fp: 0,
+    hd95Surface: 0,
     lesions: [],
     falsePositives: [],
     components: [],
@@ -217,10 +265,40 @@ export function lesionWise(
   if (isEmptyBox(union)) return empty;
   // The dilation reaches `dilation` voxels out (clipped at the image's border, as scipy's is).
   const crop = padBox(union, dilation, shape);
-  const dims = boxDims(crop);
-  const gtCrop = cropMask(gt, shape, crop);
-  const predCrop = cropMask(pred, shape, crop);
+  return lesionWiseOfCrop(
+    cropMask(pred, shape, crop),
+    cropMask(gt, shape, crop),
+    boxDims(crop),
+    shiftBox(union, crop),
+    spacing,
+    { dilation, threshold },
+  );
+}
 
+/** `box` in the coordinates of a crop starting at `origin`'s corner. */
+export function shiftBox(box: Box, origin: Box): Box {
+  return {
+    x0: box.x0 - origin.x0,
+    y0: box.y0 - origin.y0,
+    z0: box.z0 - origin.z0,
+    x1: box.x1 - origin.x0,
+    y1: box.y1 - origin.y0,
+    z1: box.z1 - origin.z0,
+  };
+}
+
+/**
+ * lesionWise of masks already cropped: `union` (crop coordinates, not empty) is the union box of
+ * both masks, and the crop holds it grown by the dilation, clipped only where the image ends.
+ */
+export function lesionWiseOfCrop(
+  predCrop: Uint8Array,
+  gtCrop: Uint8Array,
+  dims: [number, number, number],
+  union: Box,
+  spacing: Spacing,
+  { dilation, threshold }: { dilation: number; threshold: number },
+): LesionWiseResult {
   // Lesions: components of the dilated ground truth, restricted to the ground truth. A lesion
   // dilated is exactly its component of the dilated ground truth (dilation distributes over the
   // union of the ground-truth components it merged, and each of those dilates within one
@@ -228,22 +306,26 @@ export function lesionWise(
   const merged = connectedComponents(dilate(gtCrop, dims, 18, dilation), dims, 26);
   const components = connectedComponents(predCrop, dims, 26);
   const nComponents = components.sizes.length;
-  const {
-    lesions,
-    lesionLabels,
-    lesionBoxes,
-    lesionVoxels,
-    overlap,
-    componentBoxes,
-    matchedBy,
-    matchedAny,
-  } = matchLesions(gtCrop, dims, merged.labels, merged.sizes.length, components);
-  const componentLabels = components.labels;
+  const { lesions, lesionLabels, lesionVoxels, overlap, matchedBy, matchedAny } = matchLesions(
+    gtCrop,
+    merged.labels,
+    merged.sizes.length,
+    components,
+  );
   const voxelVolume = spacing[0] * spacing[1] * spacing[2];
+  const surface = surfaceDistances(
+    components.labels,
+    lesionLabels,
+    dims,
+    union,
+    spacing,
+    matchedBy,
+    nComponents,
+  );
 
   const details: LesionDetail[] = [];
   for (let id = 1; id <= lesions; id++) {
-    const ids = matchedBy[id - 1]!.sort((a, b) => a - b);
+    const ids = matchedBy[id - 1]!;
     const voxels = lesionVoxels[id - 1]!;
     let dice = 0;
     let hd95 = SURFACE_HD95_EMPTY;
@@ -252,40 +334,31 @@ export function lesionWise(
       let predVoxels = 0;
       for (const c of ids) predVoxels += components.sizes[c - 1]!;
       dice = (2 * overlap[id - 1]!) / (voxels + predVoxels);
-      let both = lesionBoxes[id - 1]!;
-      for (const c of ids) both = unionBox(both, componentBoxes[c - 1]!);
-      const matched = new Uint8Array(nComponents + 1);
-      for (const c of ids) matched[c] = 1;
-      hd95 = hd95Surface(
-        cropMask(componentLabels, dims, both, (c) => matched[c] === 1),
-        cropMask(lesionLabels, dims, both, (l) => l === id),
-        boxDims(both),
-        spacing,
-      );
+      hd95 = surface.lesionHd95(id);
     }
     const volume = voxels * voxelVolume;
     details.push({ id, voxels, volume, matched: ids, dice, hd95, counted: volume > threshold });
   }
-
   const falsePositives: number[] = [];
   for (let c = 1; c <= nComponents; c++) if (matchedAny[c] === 0) falsePositives.push(c);
   const counted = details.filter((d) => d.counted);
   const tp = counted.filter((d) => d.matched.length > 0).length;
   const fp = falsePositives.length;
   const denominator = counted.length + fp;
-  const componentVoxels = Array.from(components.sizes);
-  if (denominator === 0) return { ...empty, lesions: details, components: componentVoxels };
   const diceSum = counted.reduce((s, d) => s + d.dice, 0);
   const hdSum = counted.reduce((s, d) => s + d.hd95, 0);
+  // Nothing to count (no counted lesion, no false positive): Dice 1, HD95 0.
+  const none = denominator === 0;
   return {
-    dice: diceSum / denominator,
-    hd95: (hdSum + SURFACE_HD95_EMPTY * fp) / denominator,
+    dice: none ? 1 : diceSum / denominator,
+    hd95: none ? 0 : (hdSum + SURFACE_HD95_EMPTY * fp) / denominator,
     tp,
     fn: counted.length - tp,
     fp,
+    hd95Surface: surface.regionHd95,
     lesions: details,
     falsePositives,
-    components: componentVoxels,
+    components: Array.from(components.sizes),
     dilation,
     threshold,
   };

@@ -136,19 +136,48 @@ export function surfelAreas(spacing: Spacing): Float64Array {
   return areas;
 }
 
-/** The surface elements of one mask: corner positions (scan order) and their areas. */
-interface Surfels {
+/**
+ * The surface elements of one mask: corner positions (scan order) and their areas, and with
+ * `labelled`, the label each one's cell holds. Every voxel of a 2×2×2 cell is a 26-neighbour of
+ * every other, so the nonzero voxels of a cell belong to one connected component: a surfel has one
+ * component (or lesion), and the surfels of a union of components are the surfels of the whole mask
+ * whose label is in the union, with the same codes and areas.
+ */
+export interface Surfels {
   corners: VoxelList;
   areas: Float64Array;
+  /** Per surfel, the value of the nonzero voxels of its cell (labelled surfels only). */
+  labels: Int32Array | null;
+}
+
+/** A growable Float64Array. */
+class Float64List {
+  values = new Float64Array(1024);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.values.length) {
+      const grown = new Float64Array(this.values.length * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[this.length++] = v;
+  }
 }
 
 /**
  * Surface elements of `mask` on the corner grid of `box` (one corner more per axis than voxels):
  * corner (i, j, k) sits between voxels i − 1 and i of the box along x, and so on. The box is
  * copied once into an array with a zero border all round, so that each corner's code is eight
- * plain reads at fixed offsets.
+ * plain reads at fixed offsets. `labelled`: `mask` holds component labels, and each surfel gets
+ * its cell's (see Surfels).
  */
-function surfelsOf(mask: Uint8Array, shape: Shape, box: Box, areaOfCode: Float64Array): Surfels {
+export function surfelsOf(
+  mask: Uint8Array | Int32Array,
+  shape: Shape,
+  box: Box,
+  areaOfCode: Float64Array,
+  labelled = false,
+): Surfels {
   const [nx, ny] = shape;
   const [cx, cy, cz] = boxDims(box);
   const px = cx + 2;
@@ -178,21 +207,25 @@ function surfelsOf(mask: Uint8Array, shape: Shape, box: Box, areaOfCode: Float64
       rowLast[row] = last;
     }
   }
-  // Corner (i, j, k) reads padded voxels (i + a, j + b, k + c) for a, b, c ∈ {0, 1}.
+  // Corner (i, j, k) reads padded voxels (i + a, j + b, k + c) for a, b, c ∈ {0, 1}, which are
+  // voxels (i + a − 1, j + b − 1, k + c − 1) of the box.
   const offsets: number[] = [];
   const bits: number[] = [];
+  const maskOffsets: number[] = [];
   for (let a = 0; a < 2; a++) {
     for (let b = 0; b < 2; b++) {
       for (let c = 0; c < 2; c++) {
         offsets.push(a + px * (b + py * c));
         bits.push(cornerBit(a, b, c));
+        maskOffsets.push(a - 1 + nx * (b - 1 + ny * (c - 1)));
       }
     }
   }
   const [o0, o1, o2, o3, o4, o5, o6, o7] = offsets as Eight;
   const [b0, b1, b2, b3, b4, b5, b6, b7] = bits as Eight;
   const corners = new VoxelList(1024);
-  const areas: number[] = [];
+  const areas = new Float64List();
+  const labels: number[] = [];
   for (let k = 0; k <= cz; k++) {
     for (let j = 0; j <= cy; j++) {
       // The four padded rows this corner row reads; corners reading none of their voxels are 0.
@@ -220,11 +253,42 @@ function surfelsOf(mask: Uint8Array, shape: Shape, box: Box, areaOfCode: Float64
         if (code !== 0 && code !== 255) {
           corners.push(i, j, k);
           areas.push(areaOfCode[code]!);
+          if (labelled) {
+            // The first inside voxel of the cell, read in the mask (its index at offset 0 is
+            // that of box voxel (i, j, k), which may lie outside the box: only offsets are used).
+            const at = ((box.z0 + k) * ny + box.y0 + j) * nx + box.x0 + i;
+            let s = 0;
+            while (padded[v + offsets[s]!] === 0) s++;
+            labels.push(mask[at + maskOffsets[s]!]!);
+          }
         }
       }
     }
   }
-  return { corners, areas: Float64Array.from(areas) };
+  return {
+    corners,
+    areas: areas.values.slice(0, areas.length),
+    labels: labelled ? Int32Array.from(labels) : null,
+  };
+}
+
+/** The surfels whose label `keep` flags (keep[label] === 1), in their order. */
+export function surfelSubset(surfels: Surfels, keep: Uint8Array): Surfels {
+  const { corners, areas, labels } = surfels;
+  const n = corners.length;
+  let count = 0;
+  for (let i = 0; i < n; i++) if (keep[labels![i]!] === 1) count++;
+  const out = new VoxelList(count);
+  const outAreas = new Float64Array(count);
+  const outLabels = new Int32Array(count);
+  for (let i = 0, j = 0; i < n; i++) {
+    const label = labels![i]!;
+    if (keep[label] !== 1) continue;
+    out.push(corners.x[i]!, corners.y[i]!, corners.z[i]!);
+    outAreas[j] = areas[i]!;
+    outLabels[j++] = label;
+  }
+  return { corners: out, areas: outAreas, labels: outLabels };
 }
 
 /** Both directions: distances (mm) from each surfel of one mask to the other's surface, with areas. */
@@ -252,13 +316,28 @@ export function surfelDistances(
   const none = new Float64Array(0);
   if (isEmptyBox(box)) return { gtToPred: none, gtAreas: none, predToGt: none, predAreas: none };
   const areaOfCode = surfelAreas(spacing);
-  const g = surfelsOf(gt, shape, box, areaOfCode);
-  const p = surfelsOf(pred, shape, box, areaOfCode);
-  const gtToPred = new Float64Array(g.corners.length);
-  const predToGt = new Float64Array(p.corners.length);
-  nearestDistances(p.corners, g.corners, spacing, gtToPred);
-  nearestDistances(g.corners, p.corners, spacing, predToGt);
-  return { gtToPred, gtAreas: g.areas, predToGt, predAreas: p.areas };
+  return distancesOfSurfels(
+    surfelsOf(pred, shape, box, areaOfCode),
+    surfelsOf(gt, shape, box, areaOfCode),
+    spacing,
+  );
+}
+
+/** Both directions of surfelDistances, for surfels already found (on one corner grid). */
+export function distancesOfSurfels(p: Surfels, g: Surfels, spacing: Spacing): SurfelDistances {
+  return {
+    gtToPred: distancesTo(p, g, spacing),
+    gtAreas: g.areas,
+    predToGt: distancesTo(g, p, spacing),
+    predAreas: p.areas,
+  };
+}
+
+/** Distance (mm) from each surfel of `from` to the nearest one of `to`. */
+export function distancesTo(to: Surfels, from: Surfels, spacing: Spacing): Float64Array {
+  const out = new Float64Array(from.corners.length);
+  nearestDistances(to.corners, from.corners, spacing, out);
+  return out;
 }
 
 /**
@@ -273,49 +352,65 @@ export function areaPercentile(
 ): number {
   const n = distances.length;
   if (n === 0) return Infinity;
-  // Sorting by (distance, area) is sorting integer keys rank(distance)·A + rank(area), A the
-  // number of distinct areas (at most one per surface code): a native numeric sort, and equal
-  // keys hold equal areas, so the order and the sums are the library's exactly.
-  const uniqueAreas = uniqueSorted(areas);
-  const uniqueDistances = uniqueSorted(distances);
-  const a = uniqueAreas.length;
-  const keys = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    keys[i] = rankOf(uniqueDistances, distances[i]!) * a + rankOf(uniqueAreas, areas[i]!);
-  }
-  keys.sort();
+  // The library sorts the (distance, area) pairs. Equal pairs are equal areas, so the sorted
+  // areas are a counting sort by (rank of distance, rank of area): one native sort of the
+  // distances for their ranks, a few distinct areas (at most one per surface code), and the
+  // cumulative sums in the library's order, to the last bit.
+  const { values: uniqueDistances, rankOf: distanceRank } = ranks(distances);
+  const { values: areaValues, rankOf: areaRank } = ranks(areas);
+  const a = areaValues.length;
+  const counts = new Int32Array(uniqueDistances.length * a);
+  for (let i = 0; i < n; i++) counts[distanceRank[i]! * a + areaRank[i]!]!++;
   const sorted = new Float64Array(n);
-  for (let r = 0; r < n; r++) sorted[r] = uniqueAreas[keys[r]! % a]!;
+  for (let key = 0, r = 0; key < counts.length; key++) {
+    const value = areaValues[key % a]!;
+    for (let c = counts[key]!; c > 0; c--) sorted[r++] = value;
+  }
   const total = numpySum(sorted, 0, n);
   const target = percent / 100;
   let cumulative = 0;
-  for (let r = 0; r < n; r++) {
-    cumulative += sorted[r]!; // np.cumsum: in order
-    if (cumulative / total >= target) return uniqueDistances[Math.floor(keys[r]! / a)]!;
+  for (let key = 0, r = 0; key < counts.length; key++) {
+    const value = areaValues[key % a]!;
+    for (let c = counts[key]!; c > 0; c--, r++) {
+      cumulative += value; // np.cumsum: in order
+      if (cumulative / total >= target) return uniqueDistances[Math.floor(key / a)]!;
+    }
   }
   return uniqueDistances[uniqueDistances.length - 1]!;
 }
 
-/** The distinct values of `values`, ascending. */
-function uniqueSorted(values: Float64Array): Float64Array {
-  const sorted = values.slice().sort();
-  let u = 0;
-  for (let i = 0; i < sorted.length; i++) {
-    if (i === 0 || sorted[i] !== sorted[u - 1]) sorted[u++] = sorted[i]!;
+/**
+ * The distinct values, ascending, and each value's rank among them. Distances and areas take few
+ * distinct values (areas at most one per surface code), so a hash of the values and a sort of the
+ * distinct ones beats sorting them all.
+ */
+function ranks(values: Float64Array): { values: Float64Array; rankOf: Int32Array } {
+  const index = new Map<number, number>();
+  const firstSeen: number[] = [];
+  const seenAs = new Int32Array(values.length);
+  let last = NaN;
+  let lastIndex = -1;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v !== last) {
+      last = v;
+      let k = index.get(v);
+      if (k === undefined) {
+        k = firstSeen.length;
+        index.set(v, k);
+        firstSeen.push(v);
+      }
+      lastIndex = k;
+    }
+    seenAs[i] = lastIndex;
   }
-  return sorted.subarray(0, u);
-}
-
-/** The index of `value` in the ascending distinct `sorted` (binary search; it is there). */
-function rankOf(sorted: Float64Array, value: number): number {
-  let lo = 0;
-  let hi = sorted.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  const sorted = Float64Array.from(firstSeen).sort();
+  const rankOfSeen = new Int32Array(firstSeen.length);
+  sorted.forEach((v, r) => {
+    rankOfSeen[index.get(v)!] = r;
+  });
+  for (let i = 0; i < seenAs.length; i++) seenAs[i] = rankOfSeen[seenAs[i]!]!;
+  return { values: sorted, rankOf: seenAs };
 }
 
 /**
@@ -355,7 +450,11 @@ export function hd95Surface(
   shape: Shape,
   spacing: Spacing,
 ): number {
-  const d = surfelDistances(pred, gt, shape, spacing);
+  return hd95OfDistances(surfelDistances(pred, gt, shape, spacing));
+}
+
+/** hd95Surface of surfel distances found already. */
+export function hd95OfDistances(d: SurfelDistances): number {
   if (d.gtAreas.length === 0 && d.predAreas.length === 0) return 0;
   const value = Math.max(
     areaPercentile(d.gtToPred, d.gtAreas, 95),
