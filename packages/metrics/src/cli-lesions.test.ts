@@ -115,6 +115,26 @@ describe("brats-eval --lesion-wise", () => {
     expect(report.summary.WT.hd95Surface!.n).toBe(2);
   });
 
+  it("--no-distances leaves HD, HD95 and ASSD out (null) and every other score as it was", async () => {
+    const { preds, gts } = await written;
+    const args = [...inputs(preds, gts), "--lesion-wise", "GLI", "--json"];
+    const full = JSON.parse((await run(args)).stdout) as EvaluationReport;
+    const { code, stdout } = await run([...args, "--no-distances"]);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as EvaluationReport;
+    expect(report.distances).toBe(false);
+    expect(full.distances).toBeUndefined();
+    for (const [i, c] of report.cases.entries()) {
+      for (const r of ["WT", "TC", "ET"] as const) {
+        const { hd, hd95, assd, ...rest } = c.regions[r];
+        expect([hd, hd95, assd]).toEqual([null, null, null]);
+        const { hd: _hd, hd95: _hd95, assd: _assd, ...want } = full.cases[i]!.regions[r];
+        expect(rest).toEqual(want);
+      }
+    }
+    expect(report.summary.WT.hd95.n).toBe(0);
+  });
+
   it("--lesions writes a row per lesion and false positive; --csv gains the lesion-wise columns", async () => {
     const { preds, gts } = await written;
     const out = join(dir, "out");

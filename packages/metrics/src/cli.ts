@@ -98,6 +98,11 @@ affines must agree. .nii works wherever .nii.gz does.`,
       description:
         "with --lesion-wise, also write one CSV row per ground-truth lesion and per unmatched predicted component",
     },
+    "no-distances": {
+      type: "boolean",
+      description:
+        "skip HD, HD95 and ASSD (medpy's, on surface voxels; shown as - and null in JSON), for when only the overlap, lesion-wise and surface scores are wanted, as the BraTS 2023+ scorer reports them",
+    },
     progress: {
       type: "boolean",
       description: "draw the progress bar even when stderr is not a terminal",
@@ -145,6 +150,7 @@ interface Args {
   lesions?: string;
   progress: boolean;
   allowUnknownLabels: boolean;
+  distances: boolean;
 }
 
 /** The checked arguments of a run, or the help/version text to print. */
@@ -160,6 +166,7 @@ function parseArgs(argv: readonly string[]): { args: Args } | { text: string } {
     json: v.json,
     progress: v.progress,
     allowUnknownLabels: v["allow-unknown-labels"],
+    distances: !v["no-distances"],
   };
   if (v["label-map"] !== undefined) {
     try {
@@ -231,6 +238,7 @@ async function scoreCase(pair: CasePair, args: Args): Promise<Outcome> {
       convention: args.convention,
       ...(args.labelMap ? { labelMap: args.labelMap } : {}),
       ...(args.lesionWise ? { lesionWise: { challenge: args.lesionWise } } : {}),
+      distances: args.distances,
     });
     if (metrics.unknownLabels && !args.allowUnknownLabels) {
       // Scoring them nowhere would report e.g. an ET Dice of 0 for a model that writes ET as 3.
@@ -321,6 +329,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     ...(args.lesionWise
       ? { lesionWise: { challenge: args.lesionWise, ...CHALLENGES[args.lesionWise] } }
       : {}),
+    distances: args.distances,
   });
   const summary = report.summary;
   if (args.json) {

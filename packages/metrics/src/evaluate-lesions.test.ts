@@ -96,6 +96,23 @@ describe("evaluateCase with lesionWise", () => {
     }
   });
 
+  it("distances: false skips HD, HD95 and ASSD (NaN) and changes nothing else", () => {
+    const opts = { convention: "brats2023", lesionWise: { challenge: "GLI" } } as const;
+    const full = evaluateCase(PRED, GT, SHAPE, [1, 1, 1], opts);
+    const skipped = evaluateCase(PRED, GT, SHAPE, [1, 1, 1], { ...opts, distances: false });
+    expect(skipped.lesions).toEqual(full.lesions);
+    const sets = (m: typeof full) => [
+      ...REGION_NAMES.map((r) => m.regions[r]),
+      ...Object.values(m.labels),
+    ];
+    const [got, want] = [sets(skipped), sets(full)];
+    for (const [i, set] of got.entries()) {
+      expect([set.hd, set.hd95, set.assd]).toEqual([NaN, NaN, NaN]);
+      expect({ ...set, hd: 0, hd95: 0, assd: 0 }).toEqual({ ...want[i]!, hd: 0, hd95: 0, assd: 0 });
+    }
+    expect(want.some((set) => Number.isFinite(set.hd95) && set.hd95 > 0)).toBe(true);
+  });
+
   it("a label map and any array type give the same scores (brats2021, ET written as 3)", () => {
     const opts = {
       convention: "brats2021" as const,

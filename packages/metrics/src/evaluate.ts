@@ -320,8 +320,9 @@ export function evaluateCase(
   const predSurfaces: (VoxelList | null)[] = [];
   const gtSurfaces: (VoxelList | null)[] = [];
   const bits = new Uint8Array(LABELS);
+  const withDistances = opts?.distances ?? true;
   confusions.forEach((c, s) => {
-    const both = c.tp + c.fp > 0 && c.tp + c.fn > 0;
+    const both = withDistances && c.tp + c.fp > 0 && c.tp + c.fn > 0;
     predSurfaces.push(both ? new VoxelList(1024) : null);
     gtSurfaces.push(both ? new VoxelList(1024) : null);
     if (both) for (const l of structures[s]!.labels) bits[l]! |= 1 << s;
@@ -343,8 +344,9 @@ export function evaluateCase(
     const c = confusions[s]!;
     const predSurface = predSurfaces[s];
     const gtSurface = gtSurfaces[s];
-    const d =
-      predSurface && gtSurface
+    const d = !withDistances
+      ? { hd: NaN, hd95: NaN, assd: NaN }
+      : predSurface && gtSurface
         ? distanceMetrics(distancesBetween(predSurface, gtSurface, spacing))
         : emptyDistanceMetrics(c.tp + c.fp === 0, c.tp + c.fn === 0, resolved);
     return metricSet(c, d, spacing, resolved);

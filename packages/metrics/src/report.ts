@@ -37,6 +37,8 @@ export interface EvaluationReport {
   labelMap: Record<string, number> | null;
   /** The lesion-wise parameters, when the cases were scored lesion-wise. */
   lesionWise?: LesionWiseParameters;
+  /** false when HD, HD95 and ASSD were skipped (brats-eval --no-distances): they are null. */
+  distances?: false;
 }
 
 /** What a lesion-wise evaluation used: the challenge and its dilation and threshold (mm³). */
@@ -55,6 +57,8 @@ export interface EvaluationReportOptions {
   /** The label map applied to predictions before scoring; default none (null). */
   labelMap?: Record<number, number> | null;
   lesionWise?: LesionWiseParameters;
+  /** false: HD, HD95 and ASSD were skipped. */
+  distances?: boolean;
 }
 
 /** A scored case from `evaluateCase`'s result (`unknownLabels` only when there are some). */
@@ -78,6 +82,7 @@ export function evaluationReport(
     convention: options.convention ?? "brats2021",
     labelMap: labelMap === null ? null : Object.fromEntries(Object.entries(labelMap)),
     ...(options.lesionWise ? { lesionWise: { ...options.lesionWise } } : {}),
+    ...(options.distances === false ? { distances: false as const } : {}),
   };
 }
 

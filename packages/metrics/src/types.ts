@@ -50,6 +50,10 @@ export interface EvaluateOptions extends MetricOptions {
   labelMap?: Record<number, number>;
   /** Adds lesion-wise scores and the surface HD95 to every region (BraTS 2023+). */
   lesionWise?: LesionWiseOptions;
+  /** false: HD, HD95 and ASSD (medpy's, on surface voxels) are skipped and NaN, for when only the
+   *  overlap scores and the BraTS 2023+ lesion-wise and surface scores are wanted, as the 2023+
+   *  scorer reports them. Default true. */
+  distances?: boolean;
 }
 
 export interface CaseMetrics {
