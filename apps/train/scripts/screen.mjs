@@ -125,10 +125,16 @@ function table(results) {
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   );
   const meanDice = (r) => (r.dice.WT + r.dice.TC + r.dice.ET) / 3;
-  const runKey = (r) => `${budgetOf(r)}|${r.fold}|${r.seed}`;
-  const baseline = new Map(
-    sorted.filter((r) => r.setting === "baseline" && r.score === "val").map((r) => [runKey(r), r]),
+  // The baseline run scored the same way when there is one, else its validation score (which
+  // brats-eval's score on the original grid matched exactly for the fold-0 baseline).
+  const runKey = (r, score = r.score) => `${budgetOf(r)}|${r.fold}|${r.seed}|${score}`;
+  const baselineRuns = new Map(
+    sorted.filter((r) => r.setting === "baseline").map((r) => [runKey(r), r]),
   );
+  const baseline = {
+    has: (r) => baselineRuns.has(runKey(r)) || baselineRuns.has(runKey(r, "val")),
+    get: (r) => baselineRuns.get(runKey(r)) ?? baselineRuns.get(runKey(r, "val")),
+  };
   const groups = new Map();
   for (const r of sorted) {
     const key = `${r.setting}\t${budgetOf(r)}\t${r.fold}\t${r.score}`;
@@ -142,8 +148,8 @@ function table(results) {
     const steps = rs.every((r) => typeof r.steps === "number")
       ? Math.round(mean(rs.map((r) => r.steps)))
       : "?";
-    const paired = rs.filter((r) => baseline.has(runKey(r)));
-    const gain = mean(paired.map((r) => meanDice(r) - meanDice(baseline.get(runKey(r)))));
+    const paired = rs.filter((r) => baseline.has(r));
+    const gain = mean(paired.map((r) => meanDice(r) - meanDice(baseline.get(r))));
     const delta =
       setting === "baseline" || paired.length === 0
         ? "–"
