@@ -33,6 +33,18 @@ export function boxDims(b: Box): [number, number, number] {
   return [b.x1 - b.x0, b.y1 - b.y0, b.z1 - b.z0];
 }
 
+/** `box` in the coordinates of a crop starting at `origin`'s corner. */
+export function shiftBox(box: Box, origin: Box): Box {
+  return {
+    x0: box.x0 - origin.x0,
+    y0: box.y0 - origin.y0,
+    z0: box.z0 - origin.z0,
+    x1: box.x1 - origin.x0,
+    y1: box.y1 - origin.y0,
+    z1: box.z1 - origin.z0,
+  };
+}
+
 /** A box holding nothing, which grows to hold what is added to it. */
 export const emptyBox = (): Box => ({
   x0: Infinity,

@@ -12,7 +12,7 @@ import {
   specificity,
 } from "./confusion.js";
 import type { Box } from "./crop.js";
-import { boxDims, emptyBox, isEmptyBox, padBox } from "./crop.js";
+import { boxDims, emptyBox, isEmptyBox, padBox, shiftBox } from "./crop.js";
 import {
   distanceMetrics,
   distancesBetween,
@@ -26,7 +26,7 @@ import { conventionInfo, labelLookup } from "./labels.js";
 import type { LabelLookup } from "./labels.js";
 import { checkSpacing, checkVolumes, resolveMetricOptions } from "./options.js";
 import type { ResolvedMetricOptions } from "./options.js";
-import { lesionWiseOfCrop, resolveLesionWise, shiftBox } from "./lesions.js";
+import { lesionWiseOfCrop, resolveLesionWise } from "./lesions.js";
 import { extractSurfaces, VoxelList } from "./surface.js";
 import type {
   CaseMetrics,

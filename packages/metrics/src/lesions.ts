@@ -13,7 +13,15 @@
 // Everything runs in one crop, the region's union bounding box grown by the dilation; the surface
 // HD95s of the lesions and of the whole region come from one extraction of each mask's surfels.
 import { connectedComponents, dilate } from "@brats/data";
-import { boxDims, cropMask, isEmptyBox, padBox, unionBoundingBox, type Box } from "./crop.js";
+import {
+  boxDims,
+  cropMask,
+  isEmptyBox,
+  padBox,
+  shiftBox,
+  unionBoundingBox,
+  type Box,
+} from "./crop.js";
 import { MetricsError } from "./errors.js";
 import { checkSpacing, checkVolumes } from "./options.js";
 import {
@@ -166,7 +174,7 @@ function matchLesions(
  * work: pred → gt is the same transform (the lesion is the whole ground truth), and gt → pred of
  * the region is the nearer of the matched components and the false positives.
  */
-function surfaceDistances(
+function surfaceHd95s(
   componentLabels: Int32Array,
   lesionLabels: Int32Array,
   dims: Shape,
@@ -275,18 +283,6 @@ export function lesionWise(
   );
 }
 
-/** `box` in the coordinates of a crop starting at `origin`'s corner. */
-export function shiftBox(box: Box, origin: Box): Box {
-  return {
-    x0: box.x0 - origin.x0,
-    y0: box.y0 - origin.y0,
-    z0: box.z0 - origin.z0,
-    x1: box.x1 - origin.x0,
-    y1: box.y1 - origin.y0,
-    z1: box.z1 - origin.z0,
-  };
-}
-
 /**
  * lesionWise of masks already cropped: `union` (crop coordinates, not empty) is the union box of
  * both masks, and the crop holds it grown by the dilation, clipped only where the image ends.
@@ -313,7 +309,7 @@ export function lesionWiseOfCrop(
     components,
   );
   const voxelVolume = spacing[0] * spacing[1] * spacing[2];
-  const surface = surfaceDistances(
+  const surface = surfaceHd95s(
     components.labels,
     lesionLabels,
     dims,
