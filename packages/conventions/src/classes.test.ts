@@ -9,6 +9,7 @@ import {
   NO_CLASS,
   NUM_CLASSES,
   regionMasks,
+  regionsToClasses,
 } from "./classes.js";
 import { LABEL_CONVENTIONS, type LabelConvention } from "./labels.js";
 import { classInRegion, labelConvention, labelInRegion, REGION_NAMES } from "./regions.js";
@@ -170,5 +171,51 @@ describe("regionMasks", () => {
     expect([...masks.WT]).toEqual([0, 1, 1, 1]);
     expect([...masks.TC]).toEqual([0, 1, 0, 1]);
     expect([...masks.ET]).toEqual([0, 0, 0, 1]);
+  });
+});
+
+describe("regionsToClasses", () => {
+  // [WT, TC, ET] per voxel, channels-last, and the class the nested rule gives.
+  it.each<[number[], number]>([
+    [[0.1, 0.2, 0.3], 0],
+    [[0.9, 0.2, 0.3], 2], // edema: in WT only
+    [[0.9, 0.8, 0.3], 1], // necrotic core: in TC, not ET
+    [[0.9, 0.8, 0.7], 3], // enhancing
+    [[0.1, 0.1, 0.7], 3], // ET alone still wins: nesting imposed
+    [[0.1, 0.7, 0.2], 1], // TC without WT is core
+    [[0.5, 0.5, 0.5], 0], // strictly above the threshold
+  ])("%j → class %i", (values, cls) => {
+    expect([...regionsToClasses(values, 1)]).toEqual([cls]);
+  });
+
+  it("reads channels-first and channels-last alike", () => {
+    const last = [0.9, 0.1, 0.1, 0.9, 0.9, 0.1, 0.9, 0.9, 0.9, 0, 0, 0];
+    const first = [0.9, 0.9, 0.9, 0, 0.1, 0.9, 0.9, 0, 0.1, 0.1, 0.9, 0];
+    expect([...regionsToClasses(last, 4)]).toEqual([2, 1, 3, 0]);
+    expect([...regionsToClasses(first, 4, { stride: 1, channelStride: 4 })]).toEqual([2, 1, 3, 0]);
+  });
+
+  it("takes another threshold", () => {
+    expect([...regionsToClasses([0.4, 0.3, 0.2], 1, { threshold: 0.25 })]).toEqual([1]);
+    expect([...regionsToClasses([0.4, 0.3, 0.2], 1, { threshold: 0 })]).toEqual([3]);
+    expect([...regionsToClasses([1, 1, 1], 1, { threshold: 1 })]).toEqual([0]);
+  });
+
+  it.each<[string, () => unknown]>([
+    ["threshold above 1", () => regionsToClasses([1, 1, 1], 1, { threshold: 1.5 })],
+    ["threshold NaN", () => regionsToClasses([1, 1, 1], 1, { threshold: NaN })],
+    ["too few values", () => regionsToClasses([1, 1, 1, 1, 1], 2)],
+    [
+      "channels-first too short",
+      () => regionsToClasses([1, 1, 1, 1, 1], 2, { stride: 1, channelStride: 3 }),
+    ],
+    ["stride 0", () => regionsToClasses([1, 1, 1], 1, { stride: 0 })],
+    ["fractional voxels", () => regionsToClasses([1, 1, 1], 0.5)],
+  ])("%s: BAD_OPTION", (_, call) => {
+    expect(call).toThrow(expect.objectContaining({ code: "BAD_OPTION" }));
+  });
+
+  it("no voxels: an empty map", () => {
+    expect(regionsToClasses([], 0)).toEqual(new Uint8Array(0));
   });
 });

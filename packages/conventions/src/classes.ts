@@ -129,3 +129,62 @@ export function regionMasks(
 ): RegionMasks {
   return classRegionMasks(labelsToClasses(labels, convention));
 }
+
+/** Where each voxel's three region values are, and where a region starts counting. */
+export interface RegionOutputLayout {
+  /** From one voxel's WT value to the next voxel's (default 3: channels-last [V][3]). */
+  stride?: number;
+  /** From a voxel's WT value to its TC value, and on to ET (default 1; channels-first: the voxel count). */
+  channelStride?: number;
+  /** A region holds a voxel whose value is above this (default 0.5), in [0, 1]. */
+  threshold?: number;
+}
+
+/**
+ * Class indices 0..3 from region outputs (WT, TC, ET sigmoids, nnU-Net's BraTS head), each
+ * thresholded: enhancing where ET is above the threshold, else necrotic core where TC is, else edema
+ * where WT is, else background. The nesting ET ⊂ TC ⊂ WT is imposed, not assumed: ET alone is
+ * enhancing tumour. A threshold outside [0, 1] or too short an array: BAD_OPTION.
+ */
+export function regionsToClasses(
+  values: ArrayLike<number>,
+  voxels: number,
+  layout: RegionOutputLayout = {},
+): Uint8Array {
+  const stride = layout.stride ?? 3;
+  const channelStride = layout.channelStride ?? 1;
+  const threshold = layout.threshold ?? 0.5;
+  if (!(threshold >= 0 && threshold <= 1)) {
+    throw new ConventionsError(
+      "BAD_OPTION",
+      `region threshold must be in [0, 1], got ${threshold}`,
+    );
+  }
+  const positive = (n: number): boolean => Number.isInteger(n) && n > 0;
+  if (!(Number.isInteger(voxels) && voxels >= 0 && positive(stride) && positive(channelStride))) {
+    throw new ConventionsError(
+      "BAD_OPTION",
+      `voxels, stride and channelStride must be integers (voxels ≥ 0, strides ≥ 1), got ${voxels}, ${stride}, ${channelStride}`,
+    );
+  }
+  const out = new Uint8Array(voxels);
+  if (voxels === 0) return out;
+  const needed = (voxels - 1) * stride + 2 * channelStride + 1;
+  if (values.length < needed) {
+    throw new ConventionsError(
+      "BAD_OPTION",
+      `${voxels} voxels of 3 region values need ${needed} values, got ${values.length}`,
+    );
+  }
+  for (let v = 0, o = 0; v < voxels; v++, o += stride) {
+    out[v] =
+      values[o + 2 * channelStride]! > threshold
+        ? 3
+        : values[o + channelStride]! > threshold
+          ? 1
+          : values[o]! > threshold
+            ? 2
+            : 0;
+  }
+  return out;
+}

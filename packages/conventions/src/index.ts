@@ -34,7 +34,9 @@ export {
   labelToClassTable,
   labelsToClasses,
   regionMasks,
+  regionsToClasses,
   type RegionMasks,
+  type RegionOutputLayout,
 } from "./classes.js";
 export {
   formatEpochLine,

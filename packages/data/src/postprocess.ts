@@ -17,6 +17,7 @@ import {
   labelToClassTable,
   NO_CLASS,
   NUM_CLASSES,
+  regionsToClasses,
   type LabelConvention,
 } from "@brats/conventions";
 import { badOption, checkConvention, DataError } from "./errors.js";
@@ -190,16 +191,8 @@ function decideClasses(
   regions: boolean,
   threshold: number,
 ): Uint8Array {
+  if (regions) return regionsToClasses(probabilities, voxels, { stride, channelStride, threshold });
   const out = new Uint8Array(voxels);
-  if (regions) {
-    for (let v = 0, o = 0; v < voxels; v++, o += stride) {
-      const wt = probabilities[o]!;
-      const tc = probabilities[o + channelStride]!;
-      const et = probabilities[o + 2 * channelStride]!;
-      out[v] = et > threshold ? 3 : tc > threshold ? 1 : wt > threshold ? 2 : 0;
-    }
-    return out;
-  }
   for (let v = 0, o = 0; v < voxels; v++, o += stride) {
     // first maximum wins, as predictVolume's labels
     let best = 0;

@@ -167,7 +167,11 @@ function modelSection({ info, last, c, completedEpochs }: CardContext): string[]
       ],
       [
         "Output",
-        `softmax over ${unet.numClasses} classes (background, necrotic core, oedema, enhancing tumour), written as BraTS labels ${classes} (${code(c.labels)})`,
+        `${
+          unet.outputs === "regions"
+            ? "sigmoids of the 3 nested regions (WT, TC, ET), each thresholded at 0.5"
+            : `softmax over ${unet.numClasses} classes (background, necrotic core, oedema, enhancing tumour)`
+        }, written as BraTS labels ${classes} (${code(c.labels)})`,
       ],
       ["Files", files.join("; ")],
     ]),

@@ -5,7 +5,7 @@ import { UNet3DError } from "../errors.js";
 import { slidingWindows } from "../inference-splitter.js";
 import { predictVolume } from "../inference.js";
 import type { Clock } from "./budget.js";
-import { classInRegion, type RegionScores } from "@brats/conventions";
+import { classInRegion, regionsToClasses, type RegionScores } from "@brats/conventions";
 import type { TrainEvent, ValidationCase, ValidationOptions } from "./options.js";
 
 /**
@@ -30,18 +30,6 @@ export function regionDice(prediction: ArrayLike<number>, truth: ArrayLike<numbe
       sum += Number(p) + Number(t);
     }
     out[region] = sum === 0 ? 1 : (2 * inter) / sum;
-  }
-  return out;
-}
-
-/** Classes from sigmoid WT/TC/ET probabilities [V][3] thresholded at 0.5 (nested: ET ⊂ TC ⊂ WT). */
-function regionsToClasses(probs: Float32Array, voxels: number): Uint8Array {
-  const out = new Uint8Array(voxels);
-  for (let v = 0; v < voxels; v++) {
-    const wt = probs[3 * v]! > 0.5;
-    const tc = probs[3 * v + 1]! > 0.5;
-    const et = probs[3 * v + 2]! > 0.5;
-    out[v] = et ? 3 : tc ? 1 : wt ? 2 : 0;
   }
   return out;
 }
@@ -72,7 +60,7 @@ export async function validate(
     const prediction =
       outputs === "classes"
         ? (result.data as Uint8Array)
-        : regionsToClasses(result.data as Float32Array, d * h * w);
+        : regionsToClasses(result.data, d * h * w);
     const s = await score(prediction, c);
     sum.WT += s.WT;
     sum.TC += s.TC;
