@@ -158,7 +158,57 @@ function table(results) {
       `| ${setting} | ${budget} | ${fold} | ${rs.length} | ${steps} | ${f(m("WT"))} | ${f(m("TC"))} | ${f(m("ET"))} | ${f(mean(means))}${rs.length > 1 ? ` (${f(spread)})` : ""} | ${delta} |`,
     );
   }
+  rows.push("", ...confirmationTable(sorted, baselineRuns, runKey));
   return rows.join("\n");
+}
+
+/**
+ * Ours against the peer: per budget, the baseline and PyTorch-peer runs of the same fold and
+ * seed, both scored by brats-eval. Mean Dice per region of each side over those pairs, then
+ * ours − peer per region, with the smallest and largest paired difference.
+ */
+function confirmationTable(sorted, baselineRuns, runKey) {
+  const f = (v) => v.toFixed(3);
+  const signed = (v) => `${v >= 0 ? "+" : ""}${f(v)}`;
+  const pairsByBudget = new Map();
+  for (const peer of sorted.filter((r) => r.setting === "pytorch-peer" && r.score === "eval")) {
+    const ours = baselineRuns.get(runKey(peer, "eval"));
+    if (ours === undefined) continue;
+    const budget = budgetOf(peer);
+    pairsByBudget.set(budget, [...(pairsByBudget.get(budget) ?? []), { ours, peer }]);
+  }
+  const rows = [
+    "| budget | pairs (fold/seed) | side | WT | TC | ET | mean |",
+    "| --- | --- | --- | ---: | ---: | ---: | ---: |",
+  ];
+  const regions = ["WT", "TC", "ET"];
+  const meanOf = (r) => (r.dice.WT + r.dice.TC + r.dice.ET) / 3;
+  for (const [budget, pairs] of pairsByBudget) {
+    const names = pairs.map(({ peer }) => `${peer.fold}/${peer.seed}`).join(", ");
+    const side = (pick) => [
+      ...regions.map((k) => mean(pairs.map((p) => pick(p).dice[k]))),
+      mean(pairs.map((p) => meanOf(pick(p)))),
+    ];
+    const diffs = [
+      ...regions.map((k) => pairs.map((p) => p.ours.dice[k] - p.peer.dice[k])),
+      pairs.map((p) => meanOf(p.ours) - meanOf(p.peer)),
+    ];
+    rows.push(
+      `| ${budget} | ${names} | brats-train defaults | ${side((p) => p.ours)
+        .map(f)
+        .join(" | ")} |`,
+      `| ${budget} | ${names} | PyTorch peer | ${side((p) => p.peer)
+        .map(f)
+        .join(" | ")} |`,
+      `| ${budget} | ${names} | ours − peer (min … max) | ${diffs
+        .map(
+          (d) =>
+            `${signed(mean(d))}${d.length > 1 ? ` (${signed(Math.min(...d))} … ${signed(Math.max(...d))})` : ""}`,
+        )
+        .join(" | ")} |`,
+    );
+  }
+  return rows;
 }
 
 if (values.table) {
